@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -120,7 +121,7 @@ func (l Location) Key() string {
 	case l.URL != "":
 		return l.Method + " " + l.URL
 	case l.Host != "":
-		return l.Host + ":" + strconv.Itoa(l.Port)
+		return net.JoinHostPort(l.Host, strconv.Itoa(l.Port))
 	default:
 		return l.File + ":" + strconv.Itoa(l.Line) + ":" + strconv.Itoa(l.Column)
 	}
@@ -132,7 +133,7 @@ func (l Location) String() string {
 	case l.URL != "":
 		return l.Method + " " + l.URL
 	case l.Host != "":
-		return l.Host + ":" + strconv.Itoa(l.Port)
+		return net.JoinHostPort(l.Host, strconv.Itoa(l.Port))
 	case l.Column > 0:
 		return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Column)
 	case l.Line > 0:
