@@ -21,8 +21,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -63,7 +65,6 @@ var Flaws = []Flaw{ForgedAccepted, AlgNoneAccepted, OpenPage, OpenWebhook, Forge
 
 // App is a running fixture app.
 type App struct {
-	Flaw          Flaw
 	DescriptorURL string
 	BaseURL       string
 	ClientKey     string // the test installation
@@ -78,6 +79,7 @@ type App struct {
 	mu       sync.Mutex
 	installs map[string]string // clientKey -> shared secret
 	stopping chan struct{}
+	requests atomic.Int64 // requests served, for Requests
 }
 
 const (
@@ -87,7 +89,9 @@ const (
 
 // Config shapes a fixture app.
 type Config struct {
-	Flaw Flaw
+	// Flaws are the vulnerabilities to build in; none is the correct app.
+	// They can be combined when they concern different endpoints.
+	Flaws []Flaw
 	// Pages adds this many more general pages, /p/0 to /p/N-1, each a
 	// correctly protected module (the benchmark's app).
 	Pages int
@@ -97,8 +101,8 @@ type Config struct {
 	Addr string
 }
 
-// Start starts the app with the given flaw on 127.0.0.1 over TLS.
-func Start(flaw Flaw) (*App, error) { return StartWith(Config{Flaw: flaw}) }
+// Start starts the app with the given flaws on 127.0.0.1 over TLS.
+func Start(flaws ...Flaw) (*App, error) { return StartWith(Config{Flaws: flaws}) }
 
 // StartWith starts the app as cfg says.
 func StartWith(cfg Config) (*App, error) {
@@ -106,14 +110,13 @@ func StartWith(cfg Config) (*App, error) {
 		cfg.Addr = "127.0.0.1:0"
 	}
 	a := &App{
-		Flaw:         cfg.Flaw,
 		cfg:          cfg,
 		ClientKey:    "fixture-client-0001",
 		SharedSecret: "fixture-shared-secret-0123456789abcdef",
 		stopping:     make(chan struct{}),
 	}
 	a.installs = map[string]string{a.ClientKey: a.SharedSecret}
-	a.server = httptest.NewUnstartedServer(a.routes())
+	a.server = httptest.NewUnstartedServer(a.counted(a.routes()))
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on loopback: %w", err)
@@ -131,6 +134,21 @@ func StartWith(cfg Config) (*App, error) {
 	a.UserJWT = a.contextToken(userAccount)
 	a.AdminJWT = a.contextToken(adminAccount)
 	return a, nil
+}
+
+// has reports whether the app was started with flaw f.
+func (a *App) has(f Flaw) bool { return slices.Contains(a.cfg.Flaws, f) }
+
+// Requests is how many requests the app has been sent since it started,
+// every route and answer included: the benchmark's count of a scan's requests.
+func (a *App) Requests() int64 { return a.requests.Load() }
+
+// counted counts every request before h serves it.
+func (a *App) counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Close stops the app and every connection it holds.
@@ -215,10 +233,10 @@ func (a *App) descriptor() map[string]any {
 		modules["generalPages"] = append(modules["generalPages"].([]any),
 			map[string]any{"key": fmt.Sprintf("p%d", i), "name": map[string]any{"value": "Page"}, "url": fmt.Sprintf("/p/%d?issue={issue.key}", i)})
 	}
-	if a.Flaw == SignedInstallOff {
+	if a.has(SignedInstallOff) {
 		d["apiMigrations"] = map[string]any{"context-qsh": true}
 	}
-	if a.Flaw == Hostile {
+	if a.has(Hostile) {
 		var pages []any
 		for _, p := range hostilePaths {
 			pages = append(pages, map[string]any{"key": "hostile" + strings.ReplaceAll(p, "/", "-"), "url": p})

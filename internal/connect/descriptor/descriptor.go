@@ -140,18 +140,40 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("baseUrl %q is not a URL: %w", raw, err)
+		return nil, fmt.Errorf("baseUrl %q is not a URL: %w", clip(raw), urlError(err))
 	case u.Scheme != "https" || u.Opaque != "":
-		return nil, fmt.Errorf("baseUrl %q is not an absolute https URL", raw)
+		return nil, fmt.Errorf("baseUrl %q is not an absolute https URL", clip(raw))
 	case u.User != nil:
-		return nil, fmt.Errorf("baseUrl %q must not contain user information", raw)
+		return nil, fmt.Errorf("baseUrl %q must not contain user information", clip(u.Redacted()))
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return nil, fmt.Errorf("baseUrl %q must not have a query or fragment", raw)
+		return nil, fmt.Errorf("baseUrl %q must not have a query or fragment", clip(raw))
 	}
 	if err := checkHost(u); err != nil {
-		return nil, fmt.Errorf("baseUrl %q: %w", raw, err)
+		return nil, fmt.Errorf("baseUrl %q: %w", clip(raw), err)
 	}
 	return u, nil
+}
+
+// urlError is the reason of a url.Parse error, without the URL it repeats.
+func urlError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// clip shortens a string from the input for a message.
+func clip(s string) string {
+	const limit = 200
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // checkHost checks that u names a host that can be connected to: present,
@@ -164,7 +186,7 @@ func checkHost(u *url.URL) error {
 	}
 	for i := range len(host) {
 		if host[i] >= utf8.RuneSelf || host[i] <= ' ' {
-			return fmt.Errorf("host %q is not in ASCII (write an international name in its xn-- form)", host)
+			return fmt.Errorf("host %q is not in ASCII (write an international name in its xn-- form)", clip(host))
 		}
 	}
 	if p := u.Port(); p != "" {
@@ -196,7 +218,7 @@ func authType(v any) (string, error) {
 	case "jwt", "none":
 		return l, nil
 	}
-	return "", fmt.Errorf("authentication.type %q is not jwt or none", s)
+	return "", fmt.Errorf("authentication.type %q is not jwt or none", clip(s))
 }
 
 func (d *Descriptor) readLifecycle(v any) {
@@ -216,7 +238,7 @@ func (d *Descriptor) readLifecycle(v any) {
 		case !ok:
 			d.problem(src, "lifecycle URL is %s, not a string", article(typeName(m[ev])))
 		case !isLifecycleEvent(ev):
-			d.problem(src, "unknown lifecycle event %q: the product never calls it", ev)
+			d.problem(src, "unknown lifecycle event %q: the product never calls it", clip(ev))
 		default:
 			d.Lifecycle[ev] = s
 		}

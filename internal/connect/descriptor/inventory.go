@@ -48,7 +48,7 @@ type Endpoint struct {
 	Method   string // GET or POST
 	Template string // the URL as written in the descriptor
 	URL      string // absolute, placeholders filled, fragment dropped
-	Kind     Kind
+	Kind     Kind   // what the endpoint is for
 	// Lifecycle is the lifecycle event of a Lifecycle endpoint; when one
 	// URL serves several, the first of installed, uninstalled, enabled,
 	// disabled.
@@ -111,6 +111,9 @@ var staticExtensions = map[string]bool{
 // under the baseUrl's path; placeholders are filled by Expand. The same method
 // and URL found several times is one Endpoint. At most 20,000 URLs are taken.
 func (d *Descriptor) Inventory() (endpoints []Endpoint, problems []Problem) {
+	if d.BaseURL == nil {
+		return nil, []Problem{{Message: "descriptor has no baseUrl: it was not made by Parse"}}
+	}
 	c := &collector{base: d.BaseURL, index: map[string]int{}}
 	for _, p := range d.problems {
 		c.problem(p.Source, "%s", p.Message)
@@ -278,12 +281,12 @@ func (c *collector) add(ep Endpoint, e *entry) {
 	c.urls++
 	expanded, err := Expand(ep.Template)
 	if err != nil {
-		c.problem(ep.Source, "URL %q: %v", ep.Template, err)
+		c.problem(ep.Source, "URL %q: %v", clip(ep.Template), err)
 		return
 	}
 	u, err := c.resolve(expanded)
 	if err != nil {
-		c.problem(ep.Source, "URL %q: %v", ep.Template, err)
+		c.problem(ep.Source, "URL %q: %v", clip(ep.Template), err)
 		return
 	}
 	ep.URL, ep.OffHost = u.String(), !sameHostPort(u, c.base)
@@ -334,19 +337,19 @@ func (c *collector) resolve(ref string) (*url.URL, error) {
 	}
 	u, err := url.Parse(ref)
 	if err != nil {
-		return nil, fmt.Errorf("not a URL: %w", err)
+		return nil, fmt.Errorf("not a URL: %w", urlError(err))
 	}
 	switch {
 	case u.Scheme != "":
 		if u.Scheme != "https" && u.Scheme != "http" {
-			return nil, fmt.Errorf("scheme %q is not http or https", u.Scheme)
+			return nil, fmt.Errorf("scheme %q is not http or https", clip(u.Scheme))
 		}
 	case u.Host != "" || strings.HasPrefix(ref, "//"):
 		u.Scheme = c.base.Scheme
 	default:
 		joined := strings.TrimSuffix(c.base.String(), "/") + "/" + strings.TrimPrefix(ref, "/")
 		if u, err = url.Parse(joined); err != nil {
-			return nil, fmt.Errorf("not a URL under the baseUrl: %w", err)
+			return nil, fmt.Errorf("not a URL under the baseUrl: %w", urlError(err))
 		}
 	}
 	if err := checkHost(u); err != nil {
@@ -381,6 +384,6 @@ func escapePointer(k string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
-func sortedKeys[V any](m map[string]V) []string {
+func sortedKeys(m map[string]any) []string {
 	return slices.Sorted(maps.Keys(m))
 }

@@ -239,7 +239,7 @@ func TestInventoryProblems(t *testing.T) {
 		{"/modules/generalPages/1/url", `URL "javascript:alert(1)": scheme "javascript" is not http or https`},
 		{"/modules/generalPages/2/url", `URL "/x/{issue.key": placeholder opened at position 4 is not closed`},
 		{"/modules/generalPages/3/url", "URL is a number, not a string"},
-		{"/modules/generalPages/4/url", `URL "/bad%zz": not a URL: parse "/bad%zz": invalid URL escape "%zz"`},
+		{"/modules/generalPages/4/url", `URL "/bad%zz": not a URL: invalid URL escape "%zz"`},
 		{"/modules/generalPages/5/url", `URL "//": no host`},
 		{"/modules/generalPages/6/url", `URL "https://h.example.com:0/x": port 0 is out of range`},
 		{"/modules/generalPages/7/url", `URL "https://bücher.example/x": host "bücher.example" is not in ASCII (write an international name in its xn-- form)`},
@@ -376,5 +376,12 @@ func TestInventoryManyProblems(t *testing.T) {
 	_, problems := descriptorWith(t, "https://h.example.com", modules).Inventory()
 	if len(problems) != maxProblems+1 || problems[maxProblems].Message != "more than 1000 problems: the rest are left out" {
 		t.Errorf("%d problems, last %q", len(problems), problems[len(problems)-1])
+	}
+}
+
+func TestInventoryZeroDescriptor(t *testing.T) {
+	endpoints, problems := (&Descriptor{}).Inventory()
+	if len(endpoints) != 0 || len(problems) != 1 {
+		t.Errorf("Inventory of a zero Descriptor = %+v, %q", endpoints, problems)
 	}
 }
