@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/html"
+
 	"github.com/ecoscan/ecoscan/internal/connect/headers"
 	"github.com/ecoscan/ecoscan/internal/connect/token"
 	"github.com/ecoscan/ecoscan/internal/httpx"
@@ -45,7 +47,7 @@ func summarise(p Probe, method string, r *httpx.Response, err error) *Exchange {
 	x.Size = r.Size
 	x.Header = r.Header
 	x.Redirected = len(r.Redirects) > 0
-	x.Excerpt = excerpt(r.Body, 120)
+	x.Excerpt = excerpt(r.Body, r.ContentType, 120)
 	x.sketch = sketch(r.Body)
 	x.empty = len(bytes.TrimSpace(r.Body)) == 0
 	x.Referrer = headers.JudgeReferrerPolicy(r.Header, r.Body, r.ContentType)
@@ -186,8 +188,14 @@ func jaccard(a, b []uint32) float64 {
 	return float64(inter) / float64(union)
 }
 
-// excerpt is the first n characters of a body as one line of valid text.
-func excerpt(body []byte, n int) string {
+// excerpt is the first n characters of a body as one line of valid text:
+// for HTML, its visible text (a title and a heading say more than markup).
+func excerpt(body []byte, contentType string, n int) string {
+	if contentType == "text/html" || contentType == "application/xhtml+xml" {
+		if text := visibleText(body, 4*n); text != "" {
+			body = []byte(text)
+		}
+	}
 	if !utf8.Valid(body) {
 		body = bytes.ToValidUTF8(body, []byte("?"))
 	}
@@ -197,4 +205,34 @@ func excerpt(body []byte, n int) string {
 		s = string(r[:n]) + "…"
 	}
 	return token.Redact(s)
+}
+
+// visibleText is the text of an HTML document outside scripts and styles, up
+// to about max bytes.
+func visibleText(body []byte, max int) string {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	var out strings.Builder
+	skip := 0
+	for out.Len() < max {
+		switch z.Next() {
+		case html.ErrorToken:
+			return out.String()
+		case html.StartTagToken:
+			if name, _ := z.TagName(); string(name) == "script" || string(name) == "style" {
+				skip++
+			}
+		case html.EndTagToken:
+			if name, _ := z.TagName(); (string(name) == "script" || string(name) == "style") && skip > 0 {
+				skip--
+			}
+		case html.TextToken:
+			if skip == 0 {
+				if t := strings.TrimSpace(string(z.Text())); t != "" {
+					out.WriteString(t)
+					out.WriteByte(' ')
+				}
+			}
+		}
+	}
+	return out.String()
 }

@@ -112,6 +112,7 @@ func TestEachFlawGivesExactlyItsFinding(t *testing.T) {
 		{connecttest.UnsignedInstall, expectation{"connect/lifecycle-unauthenticated", "/installed", false}, expectation{"connect/lifecycle-unauthenticated", "/installed", false}},
 		{connecttest.SignedInstallOff, expectation{"connect/lifecycle-signed-install-off", "/installed", false}, expectation{"connect/lifecycle-signed-install-off", "/installed", false}},
 		{connecttest.AdminOpenToUser, none, expectation{"connect/authz-admin-open-to-user", "/admin", false}},
+		{connecttest.ReportOpenToUser, none, expectation{"connect/authz-admin-open-to-user", "/admin-report", false}},
 		{connecttest.ExpiredAccepted, none, expectation{"connect/jwt-expired-accepted", "/page?", false}},
 		{connecttest.IssuerNotVerified, none, expectation{"connect/jwt-issuer-not-verified", "/page?", false}},
 		{connecttest.QSHIgnored, none, expectation{"connect/qsh-not-verified", "/page?", false}},
@@ -310,5 +311,48 @@ func TestRulesAreDeclared(t *testing.T) {
 func declared(rule string) bool {
 	return slices.ContainsFunc(checks, func(c check) bool {
 		return slices.ContainsFunc(c.rules, func(r finding.Rule) bool { return r.ID == rule })
+	})
+}
+
+// The known weaknesses of Atlassian's CSRT (REFERENCE section 9) that are not
+// already a flaw case above, each as a regression test. (The flaw cases cover:
+// headers judged on 4xx answers (referrer-unsafe, cookie-insecure found
+// without a test installation), connect.sid and lower-case attributes
+// (cookie-insecure; the correct app's "secure; httponly"), the last
+// Referrer-Policy value (the correct app's "unsafe-url, strict-origin-when-
+// cross-origin"; referrer-unsafe), cacheable modules still probed
+// (cacheable-forged), and admin decided per module entry (report-open-to-user
+// while /help and /page of the same module type are not admin).)
+func TestCSRTWeaknesses(t *testing.T) {
+	rep, app := scanApp(t, connecttest.Correct, installation, 5*time.Second)
+
+	t.Run("qsh follows the canonical rules", func(t *testing.T) {
+		// The app checks every qsh: a valid token was accepted on every URL-bound
+		// module, including those with query strings and filled placeholders.
+		c := checkStatus(rep, "8.1")
+		if c.Status != finding.Pass || !strings.Contains(c.Detail, "8 endpoints judged") {
+			t.Errorf("8.1 row %+v: want pass on the 8 endpoints whose valid token is accepted", c)
+		}
+	})
+	t.Run("every requirement is in the checks table", func(t *testing.T) {
+		for _, req := range []string{"1.1", "1.2", "1.4", "2", "3", "4", "5", "6.1", "6.2", "6.3", "7.2", "7.3", "7.4", "8", "8.1", "9", "10", "11"} {
+			if c := checkStatus(rep, req); c.Status == "" || c.Detail == "" {
+				t.Errorf("requirement %s missing from the checks table", req)
+			}
+		}
+	})
+	t.Run("the user's token is not printed", func(t *testing.T) {
+		assertNoSecrets(t, rep, app)
+	})
+	t.Run("the admin condition is decided per entry", func(t *testing.T) {
+		// With the non-admin user's token, /page and /help (generalPages without an
+		// admin condition, or with an inverted one) are not admin targets: the
+		// correct app serves the user there and nothing is reported.
+		for _, f := range rep.Findings {
+			t.Errorf("unexpected finding %s at %s", f.Rule, f.Location)
+		}
+		if c := checkStatus(rep, "1.2"); !strings.Contains(c.Detail, "3 admin endpoints tried") {
+			t.Errorf("1.2 row %+v: want 3 admin endpoints: /admin-report by its condition, /admin and /configure by type", c)
+		}
 	})
 }

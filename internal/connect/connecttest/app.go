@@ -45,7 +45,8 @@ const (
 	ForgedInstall      Flaw = "forged-install"       // /installed accepts any RS256 token
 	UnsignedInstall    Flaw = "unsigned-install"     // /installed accepts requests without a token
 	SignedInstallOff   Flaw = "signed-install-off"   // the descriptor does not opt into signed install
-	AdminOpenToUser    Flaw = "admin-open-to-user"   // /admin does not check that the user is an admin
+	AdminOpenToUser    Flaw = "admin-open-to-user"   // /admin (an adminPages module) does not check that the user is an admin
+	ReportOpenToUser   Flaw = "report-open-to-user"  // /admin-report (admin by its entry's condition) does not either
 	ExpiredAccepted    Flaw = "expired-accepted"     // /page does not check exp
 	IssuerNotVerified  Flaw = "issuer-not-verified"  // /page verifies with the one secret it knows, whatever the issuer
 	QSHIgnored         Flaw = "qsh-ignored"          // /page does not check qsh
@@ -60,7 +61,7 @@ const (
 
 // Flaws lists every flaw but Hostile, for tests that walk them all.
 var Flaws = []Flaw{ForgedAccepted, AlgNoneAccepted, OpenPage, OpenWebhook, ForgedInstall, UnsignedInstall,
-	SignedInstallOff, AdminOpenToUser, ExpiredAccepted, IssuerNotVerified, QSHIgnored, ContextQSHAccepted,
+	SignedInstallOff, AdminOpenToUser, ReportOpenToUser, ExpiredAccepted, IssuerNotVerified, QSHIgnored, ContextQSHAccepted,
 	CachePrivate, ReferrerUnsafe, ReferrerMetaUnsafe, CookieInsecure, CacheableForged}
 
 // App is a running fixture app.

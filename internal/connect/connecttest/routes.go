@@ -83,7 +83,8 @@ func (a *App) page(path string, adminOnly bool) http.HandlerFunc {
 			a.refuse(w, path, status, why)
 			return
 		}
-		if adminOnly && sub != adminAccount && !(a.has(AdminOpenToUser) && path == "/admin") {
+		openToUser := (a.has(AdminOpenToUser) && path == "/admin") || (a.has(ReportOpenToUser) && path == "/admin-report")
+		if adminOnly && sub != adminAccount && !openToUser {
 			a.refuse(w, path, http.StatusForbidden, "administrators only")
 			return
 		}
