@@ -316,3 +316,33 @@ func (r *Report) ExitCode(threshold FailOn) int {
 	}
 	return ExitClean
 }
+
+// statusRank orders statuses for MergeChecks: a failure outweighs an error,
+// an error a pass, a pass a skip.
+var statusRank = map[Status]int{NotApplicable: 0, Skipped: 1, Pass: 2, Errored: 3, Fail: 4}
+
+// MergeChecks combines the rows that several checks give one requirement
+// (for example the TLS protocols and HSTS parts of requirement 3): the worst
+// status wins and the details are joined. Rows that are not applicable add
+// nothing when another row applies.
+func MergeChecks(requirement string, rows ...Check) Check {
+	out := Check{Requirement: requirement, Status: NotApplicable}
+	var details []string
+	applies := false
+	for _, r := range rows {
+		applies = applies || r.Status != NotApplicable
+	}
+	for _, r := range rows {
+		if applies && r.Status == NotApplicable {
+			continue
+		}
+		if statusRank[r.Status] > statusRank[out.Status] {
+			out.Status = r.Status
+		}
+		if r.Detail != "" {
+			details = append(details, r.Detail)
+		}
+	}
+	out.Detail = strings.Join(details, "; ")
+	return out
+}
