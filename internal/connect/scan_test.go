@@ -17,6 +17,7 @@ import (
 	"github.com/ecoscan/ecoscan/internal/connect/token"
 	"github.com/ecoscan/ecoscan/internal/finding"
 	"github.com/ecoscan/ecoscan/internal/httpx"
+	"github.com/ecoscan/ecoscan/internal/report/schema"
 )
 
 // mode is what the scan is given besides the descriptor URL.
@@ -179,12 +180,16 @@ func TestEachFlawGivesExactlyItsFinding(t *testing.T) {
 	}
 }
 
-// assertNoSecrets fails when a token or secret appears anywhere in the report.
+// assertNoSecrets fails when a token or secret appears anywhere in the
+// report, or the report does not validate against the report schema.
 func assertNoSecrets(t *testing.T, rep *finding.Report, app *connecttest.App) {
 	t.Helper()
 	b, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := schema.Validate(b); err != nil {
+		t.Errorf("report does not validate: %v", err)
 	}
 	for _, secret := range []string{app.SharedSecret, app.UserJWT, "eyJ"} {
 		if strings.Contains(string(b), secret) {
