@@ -31,7 +31,7 @@ import (
 
 // Config bounds and paces a Client. Zero fields take the defaults below.
 type Config struct {
-	Timeout      time.Duration // one request, redirects included; default 30s
+	Timeout      time.Duration // one request sent (each redirect hop its own), from when it may go; default 30s
 	MaxBody      int64         // bytes read from one answer, after decompression; default 4 MiB
 	KeepBody     int           // bytes of the answer kept for judging; default 64 KiB
 	MaxRedirects int           // redirects followed; default 10
@@ -251,13 +251,12 @@ func (c *Client) once(ctx context.Context, method, target string, header http.He
 	}
 	u, err := url.Parse(target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: %q", ErrBadRequestURL, target)
+		withoutQuery, _, _ := strings.Cut(target, "?") // the query may carry a token
+		return nil, fmt.Errorf("%w: %q", ErrBadRequestURL, withoutQuery)
 	}
+	// The host's gate first: a request waiting for a busy host must not hold
+	// one of the global slots that requests to other hosts could use.
 	gate := c.gate(HostPort(u))
-	if err := acquire(ctx, c.global); err != nil {
-		return nil, err
-	}
-	defer func() { <-c.global }()
 	if err := acquire(ctx, gate.slots); err != nil {
 		return nil, err
 	}
@@ -267,6 +266,10 @@ func (c *Client) once(ctx context.Context, method, target string, header http.He
 			return nil, err
 		}
 	}
+	if err := acquire(ctx, c.global); err != nil {
+		return nil, err
+	}
+	defer func() { <-c.global }()
 	// The time limit runs from here: waiting for a turn at the gates is not
 	// the server's slowness.
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
@@ -306,11 +309,17 @@ func (c *Client) once(ctx context.Context, method, target string, header http.He
 	}, nil
 }
 
+// readBuffers are readBounded's buffers, reused: a scan reads thousands of
+// answers, and a fresh buffer for each was most of what it allocated.
+var readBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
 // readBounded reads r to its end, keeping the first keep bytes, and fails
 // when it holds more than max bytes.
 func readBounded(r io.Reader, max int64, keep int) ([]byte, int64, error) {
 	var kept bytes.Buffer
-	buf := make([]byte, 32<<10)
+	pooled := readBuffers.Get().(*[32 << 10]byte)
+	defer readBuffers.Put(pooled)
+	buf := pooled[:]
 	var size int64
 	for {
 		n, err := r.Read(buf)
