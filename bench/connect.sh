@@ -27,9 +27,14 @@ delay_ms=20
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
-app_pid=
+app_pid= time_pid=
 cleanup() {
-	exec 3>&- 2>/dev/null || true
+	exec 3>&-
+	if [[ -n $time_pid ]]; then # /usr/bin/time, and the ecoscan it runs
+		pkill -TERM -P "$time_pid" 2>/dev/null || true
+		kill "$time_pid" 2>/dev/null || true
+		wait "$time_pid" 2>/dev/null || true
+	fi
 	if [[ -n $app_pid ]]; then
 		kill "$app_pid" 2>/dev/null || true
 		wait "$app_pid" 2>/dev/null || true
@@ -41,16 +46,17 @@ trap 'exit 130' INT TERM
 
 if [[ ! -x /usr/bin/time ]]; then
 	echo "connect.sh: installing GNU time" >&2
-	apt-get install -y -qq time >/dev/null
+	apt-get update -qq && apt-get install -y -qq time >/dev/null
 fi
 
 echo "building into $tmp" >&2
 (cd "$root" && go build -o "$tmp/ecoscan" ./cmd/ecoscan && go build -o "$tmp/connect-app" ./examples/connect-app)
 
-# scan C: starts a fresh app, scans it with C requests in flight, stops the
-# app, and prints "requests elapsed_s peak_kb".
+# scan C: starts a fresh app, scans it with C requests in flight and stops
+# the app; sets served (the requests the app served), elapsed (seconds) and
+# peak_kb (ecoscan's peak RSS).
 scan() {
-	local c=$1 fifo="$tmp/stdin" url="" status=0
+	local c=$1 fifo="$tmp/stdin" url="" status=0 measured
 	rm -f "$fifo" "$tmp/app.out" "$tmp/app.err"
 	mkfifo "$fifo"
 	"$tmp/connect-app" --addr 127.0.0.1:0 --pages "$pages" --delay "${delay_ms}ms" \
@@ -66,35 +72,48 @@ scan() {
 		echo "connect.sh: the app did not start: $(cat "$tmp/app.err")" >&2
 		exit 2
 	fi
+	# In the background, so that a signal to this script stops the scan at once.
 	SSL_CERT_FILE="$tmp/cert.pem" NO_PROXY=127.0.0.1 /usr/bin/time -f '%e %M' -o "$tmp/time" \
 		"$tmp/ecoscan" connect "$url" --format json --output "$tmp/report-$c.json" --quiet \
-		--concurrency "$c" --per-host "$c" --rate 0 || status=$?
+		--concurrency "$c" --per-host "$c" --rate 0 &
+	time_pid=$!
+	wait "$time_pid" || status=$?
+	time_pid=
 	if ((status > 1)); then # 1 means findings, which the correct app should not have but is no failure to measure
 		echo "connect.sh: ecoscan exited $status" >&2
+		exit 2
+	fi
+	if ! grep -q '"errors": \[\]' "$tmp/report-$c.json"; then # failed requests are fast, and prove nothing
+		echo "connect.sh: the scan with $c in flight reported errors:" >&2
+		grep -A 20 '"errors": \[' "$tmp/report-$c.json" >&2
 		exit 2
 	fi
 	exec 3>&-
 	wait "$app_pid"
 	app_pid=
-	local served
 	served=$(sed -n 's/^served \([0-9]*\) requests$/\1/p' "$tmp/app.err")
 	if [[ -z $served ]]; then
 		echo "connect.sh: the app did not say how many requests it served: $(cat "$tmp/app.err")" >&2
 		exit 2
 	fi
-	echo "$served $(tail -n 1 "$tmp/time")"
+	measured=$(tail -n 1 "$tmp/time") # GNU time puts "Command exited with ..." first
+	elapsed=${measured% *}
+	peak_kb=${measured#* }
 }
 
 echo "scanning with $concurrency in flight" >&2
-read -r requests elapsed peak_kb < <(scan "$concurrency")
+scan "$concurrency"
+requests=$served
 if [[ $sequential == 0 ]]; then
 	seq_requests=$requests
 	seq_elapsed=$(awk -v r="$requests" -v d="$delay_ms" 'BEGIN { printf "%.2f", r * d / 1000 }')
 	seq_note="computed: requests x ${delay_ms} ms"
 else
 	echo "scanning one request at a time (about $((requests * delay_ms / 60000 + 1)) min; SEQUENTIAL=0 skips it)" >&2
-	read -r seq_requests seq_elapsed _ < <(scan 1)
-	seq_note="measured"
+	scan_elapsed=$elapsed scan_peak_kb=$peak_kb
+	scan 1
+	seq_requests=$served seq_elapsed=$elapsed seq_note="measured"
+	elapsed=$scan_elapsed peak_kb=$scan_peak_kb
 fi
 
 awk -v r="$requests" -v c="$concurrency" -v e="$elapsed" -v kb="$peak_kb" -v d="$delay_ms" \

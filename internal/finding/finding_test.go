@@ -64,7 +64,8 @@ func TestLocationShapes(t *testing.T) {
 	if k := Host("::1", 443).Key(); k != "[::1]:443" {
 		t.Errorf("IPv6 host key %q", k)
 	}
-	if Fingerprint("r", "a") == Fingerprint("r", "b") || Fingerprint("r", "a") != Fingerprint("r", "a") || len(Fingerprint("r")) != 16 {
+	a1, a2, b := Fingerprint("r", "a"), Fingerprint("r", "a"), Fingerprint("r", "b")
+	if a1 == b || a1 != a2 || len(a1) != 16 {
 		t.Error("fingerprints must be stable, distinct per place, 16 hex digits")
 	}
 }
