@@ -19,6 +19,8 @@ func newConnect(c *common) *cobra.Command {
 		concurrency, perHost             int
 		rate                             float64
 		allowHosts                       []string
+		skipHosts                        bool
+		dns                              domainFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "connect <descriptor-url>",
@@ -26,7 +28,9 @@ func newConnect(c *common) *cobra.Command {
 		Long: `Scan a running Atlassian Connect app from outside: every endpoint of its
 descriptor gets the forged-token matrix (no token, wrong key, alg none,
 expired, unknown issuer, context tokens, forged signed installs), and every
-answer's Cache-Control, Referrer-Policy and cookies are judged.
+answer's Cache-Control, Referrer-Policy and cookies are judged. Every host
+the app uses (the descriptor's, the baseUrl's, every absolute URL's) gets the
+transport and domain checks of 'ecoscan host'.
 
 With a test installation (--client-key and --shared-secret, or
 ECOSCAN_SHARED_SECRET) the scan also signs valid tokens: tampered qsh (8.1),
@@ -45,6 +49,10 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 			if userJWT == "" {
 				userJWT = os.Getenv("ECOSCAN_USER_JWT")
 			}
+			domainCfg, err := dns.config()
+			if err != nil {
+				return err
+			}
 			if (sharedSecret == "") != (clientKey == "") {
 				return fmt.Errorf("--client-key and --shared-secret go together (a test installation's clientKey and shared secret)")
 			}
@@ -60,6 +68,8 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 				SharedSecret: token.Secret(sharedSecret),
 				UserJWT:      token.Secret(userJWT),
 				AllowHosts:   allowHosts,
+				SkipHosts:    skipHosts,
+				Domain:       domainCfg,
 				Version:      version,
 			}
 			var bar *progressbar.ProgressBar
@@ -91,5 +101,7 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 	f.IntVar(&perHost, "per-host", 8, "requests in flight per host")
 	f.Float64Var(&rate, "rate", 50, "requests per second per host (0: no limit)")
 	f.StringSliceVar(&allowHosts, "allow-host", nil, "also probe endpoints on this host[:port] (the descriptor's other hosts are listed, not probed)")
+	f.BoolVar(&skipHosts, "skip-hosts", false, "leave out the TLS, HSTS, DNS and registration checks of the app's hosts")
+	dns.register(cmd)
 	return cmd
 }

@@ -194,3 +194,34 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %+v", r)
 	}
 }
+
+func TestHostCommand(t *testing.T) {
+	correct := start(t)
+	short := start(t, connecttest.HSTSShort)
+	hostOf := func(app *connecttest.App) string { return strings.TrimPrefix(app.BaseURL, "https://") }
+
+	r := ecoscan(t, correct, nil, "host", hostOf(correct), "--format", "json")
+	if r.code != finding.ExitClean {
+		t.Fatalf("correct host: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := decode(t, r.stdout)
+	rows := map[string]finding.Status{}
+	for _, c := range rep.Checks {
+		rows[c.Requirement] = c.Status
+	}
+	if rep.Target.Kind != "host" || rows["3"] != finding.Pass || rows["6.2"] != finding.Pass || rows["1.1"] != finding.NotApplicable {
+		t.Errorf("checks of a healthy loopback host: %+v", rep.Checks)
+	}
+
+	r = ecoscan(t, short, nil, "host", short.BaseURL+"/atlassian-connect.json", "--format", "json")
+	rep = decode(t, r.stdout)
+	if r.code != finding.ExitFindings || len(rep.Findings) != 1 || rep.Findings[0].Rule != "tls/hsts-max-age" {
+		t.Fatalf("HSTS max-age 300: exit %d, findings %+v", r.code, rep.Findings)
+	}
+
+	for _, bad := range []string{"ftp://x", "host:99999", "a b"} {
+		if r := ecoscan(t, nil, nil, "host", bad); r.code != finding.ExitError || r.stdout != "" {
+			t.Errorf("host %q: exit %d stdout %q, want a usage error", bad, r.code, r.stdout)
+		}
+	}
+}

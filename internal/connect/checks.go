@@ -6,6 +6,7 @@ import (
 
 	"github.com/ecoscan/ecoscan/internal/connect/descriptor"
 	"github.com/ecoscan/ecoscan/internal/finding"
+	"github.com/ecoscan/ecoscan/internal/hostscan"
 	"github.com/ecoscan/ecoscan/internal/requirement"
 )
 
@@ -34,12 +35,12 @@ var checks = []check{
 // read as "nothing found".
 var notScanned = map[string]finding.Check{
 	"2":   {Status: finding.NotApplicable, Detail: "encryption at rest cannot be tested from outside"},
-	"3":   {Status: finding.Skipped, Detail: "TLS protocols and HSTS are not tested by the endpoint scan"},
+	"3":   {Status: finding.Skipped, Detail: "transport checks skipped (--skip-hosts)"},
 	"4":   {Status: finding.NotApplicable, Detail: "least privilege needs the app's source"},
 	"5":   {Status: finding.NotApplicable, Detail: "no source tree given"},
-	"6.1": {Status: finding.Skipped, Detail: "domain checks are not run by the endpoint scan"},
-	"6.2": {Status: finding.Skipped, Detail: "certificate and registration checks are not run by the endpoint scan"},
-	"6.3": {Status: finding.Skipped, Detail: "DNS takeover checks are not run by the endpoint scan"},
+	"6.1": {Status: finding.Skipped, Detail: "domain checks skipped (--skip-hosts)"},
+	"6.2": {Status: finding.Skipped, Detail: "certificate and registration checks skipped (--skip-hosts)"},
+	"6.3": {Status: finding.Skipped, Detail: "DNS takeover checks skipped (--skip-hosts)"},
 	"7":   {Status: finding.NotApplicable, Detail: "content security permissions are a Forge manifest item"},
 	"8":   {Status: finding.NotApplicable, Detail: "input validation needs the app's source"},
 	"9":   {Status: finding.NotApplicable, Detail: "no source tree given"},
@@ -54,6 +55,7 @@ type pass struct {
 	targets []*Target
 	opts    Options
 	report  *finding.Report
+	hosts   *hostscan.Result // the transport and domain checks; nil when skipped
 }
 
 // report adds a finding.
@@ -80,6 +82,11 @@ func runChecks(p *pass) {
 		}
 	}
 	rows := map[string]finding.Check{}
+	if p.hosts != nil {
+		for _, c := range p.hosts.Checks {
+			rows[c.Requirement] = c
+		}
+	}
 	for _, c := range checks {
 		row := c.run(p)
 		row.Requirement = c.requirement

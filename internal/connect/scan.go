@@ -26,8 +26,11 @@ import (
 
 	"github.com/ecoscan/ecoscan/internal/connect/descriptor"
 	"github.com/ecoscan/ecoscan/internal/connect/token"
+	"github.com/ecoscan/ecoscan/internal/domain"
 	"github.com/ecoscan/ecoscan/internal/finding"
+	"github.com/ecoscan/ecoscan/internal/hostscan"
 	"github.com/ecoscan/ecoscan/internal/httpx"
+	"github.com/ecoscan/ecoscan/internal/tlsprobe"
 )
 
 // Options configure a scan.
@@ -37,7 +40,11 @@ type Options struct {
 	SharedSecret token.Secret // that installation's shared secret: signs valid tokens
 	UserJWT      token.Secret // a non-admin user's token, for the admin endpoints (1.2)
 	AllowHosts   []string     // host[:port] besides the app's own whose endpoints may be probed
-	Version      string       // ecoscan's version, for the report
+	// SkipHosts leaves out the transport and domain checks of the hosts the
+	// app uses (requirements 3, 6.1, 6.2, 6.3): their rows then say so.
+	SkipHosts bool
+	Domain    domain.Config // the resolver and RDAP service of the domain checks
+	Version   string        // ecoscan's version, for the report
 	// Progress, when set, is told how many probes are done of how many.
 	Progress func(done, total int)
 	// Now is the clock (tests); time.Now when nil.
@@ -128,9 +135,29 @@ func Scan(ctx context.Context, descriptorURL string, opts Options) (*finding.Rep
 			rep.Errors = append(rep.Errors, finding.Error{Scope: t.URL, Message: "not probed: " + t.NotProbed})
 		}
 	}
-	runChecks(&pass{desc: desc, targets: targets, opts: opts, report: rep})
+	p := &pass{desc: desc, targets: targets, opts: opts, report: rep}
+	if !opts.SkipHosts {
+		p.hosts = s.scanHosts(ctx, descriptorURL, endpoints)
+		rep.Findings = append(rep.Findings, p.hosts.Findings...)
+		rep.Errors = append(rep.Errors, p.hosts.Errors...)
+	}
+	runChecks(p)
 	rep.Finish(now())
 	return rep, nil
+}
+
+// scanHosts runs the transport and domain checks on every host the app uses:
+// the descriptor's, the baseUrl's and every absolute URL's, each host:port once.
+func (s *scanner) scanHosts(ctx context.Context, descriptorURL string, endpoints []descriptor.Endpoint) *hostscan.Result {
+	urls := []string{descriptorURL, s.desc.BaseURL.String()}
+	for _, e := range endpoints {
+		urls = append(urls, e.URL)
+	}
+	return hostscan.Scan(ctx, hostscan.Targets(urls), hostscan.Config{
+		HTTP:   s.client,
+		TLS:    tlsprobe.Config{Timeout: s.client.Config().Timeout, RootCAs: s.client.Config().RootCAs},
+		Domain: s.opts.Domain,
+	})
 }
 
 // fetchDescriptor downloads and parses the descriptor.

@@ -56,13 +56,14 @@ const (
 	ReferrerMetaUnsafe Flaw = "referrer-meta-unsafe" // /page's <meta name="referrer"> says unsafe-url
 	CookieInsecure     Flaw = "cookie-insecure"      // /page's connect.sid lacks HttpOnly
 	CacheableForged    Flaw = "cacheable-forged"     // the cacheable /glance serves data to any token
+	HSTSShort          Flaw = "hsts-short"           // every answer's HSTS max-age is 300 seconds
 	Hostile            Flaw = "hostile"              // extra endpoints that hang, loop, stream, bomb, reset, break HTTP, fail
 )
 
 // Flaws lists every flaw but Hostile, for tests that walk them all.
 var Flaws = []Flaw{ForgedAccepted, AlgNoneAccepted, OpenPage, OpenWebhook, ForgedInstall, UnsignedInstall,
 	SignedInstallOff, AdminOpenToUser, ReportOpenToUser, ExpiredAccepted, IssuerNotVerified, QSHIgnored, ContextQSHAccepted,
-	CachePrivate, ReferrerUnsafe, ReferrerMetaUnsafe, CookieInsecure, CacheableForged}
+	CachePrivate, ReferrerUnsafe, ReferrerMetaUnsafe, CookieInsecure, CacheableForged, HSTSShort}
 
 // App is a running fixture app.
 type App struct {
@@ -144,10 +145,16 @@ func (a *App) has(f Flaw) bool { return slices.Contains(a.cfg.Flaws, f) }
 // every route and answer included: the benchmark's count of a scan's requests.
 func (a *App) Requests() int64 { return a.requests.Load() }
 
-// counted counts every request before h serves it.
+// counted counts every request before h serves it, and sets HSTS on every
+// answer, as a front proxy of a careful app does.
 func (a *App) counted(h http.Handler) http.Handler {
+	hsts := "max-age=63072000; includeSubDomains"
+	if a.has(HSTSShort) {
+		hsts = "max-age=300"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.requests.Add(1)
+		w.Header().Set("Strict-Transport-Security", hsts)
 		h.ServeHTTP(w, r)
 	})
 }
@@ -242,7 +249,7 @@ func (a *App) descriptor() map[string]any {
 		for _, p := range hostilePaths {
 			pages = append(pages, map[string]any{"key": "hostile" + strings.ReplaceAll(p, "/", "-"), "url": p})
 		}
-		pages = append(pages, map[string]any{"key": "elsewhere", "url": "https://elsewhere.invalid/page"})
+		pages = append(pages, map[string]any{"key": "elsewhere", "url": "https://127.0.0.2:9/page"})
 		d["modules"].(map[string]any)["generalPages"] = append(d["modules"].(map[string]any)["generalPages"].([]any), pages...)
 	}
 	return d
