@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ecoscan/ecoscan/internal/finding"
 )
@@ -59,7 +60,11 @@ func lameFinding(z Zone, lame []Server) finding.Finding {
 	if z.FromParent {
 		evidence = append(evidence, "the resolver could not resolve the zone; its NS set was read from the parent zone's servers")
 	}
+	var which []string
+	for _, s := range lame {
+		which = append(which, s.String())
+	}
 	return ruleLameDelegation.New(finding.Host(z.Name, dnsPort),
-		fmt.Sprintf("%d of the %d name servers asked do not serve %s: %s.", len(lame), len(z.Servers), z.Name, lame[0]),
+		fmt.Sprintf("%d of the %d name servers asked do not serve %s: %s.", len(lame), len(z.Servers), z.Name, strings.Join(which, "; ")),
 		evidence...)
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ecoscan/ecoscan/internal/finding"
 )
@@ -44,7 +45,7 @@ var takeoverCheck = check{
 			}
 		}
 		if len(dangling) > 0 {
-			t.notes = append(t.notes, fmt.Sprintf("dangling CNAME into a domain no takeover fingerprint covers (registration checked under 6.2): %v", dangling))
+			t.notes = append(t.notes, "dangling CNAME into a domain no takeover fingerprint covers (its registration is checked under 6.2): "+strings.Join(dangling, ", "))
 		}
 		t.notes = append(t.notes, skipped)
 		return t.row("point at an unclaimed resource of a third-party service")
@@ -57,7 +58,10 @@ func danglingFinding(h Host) finding.Finding {
 	for _, hop := range h.Chain {
 		evidence = append(evidence, hop.String())
 	}
-	evidence = append(evidence, t.Signal, "fingerprint: "+t.Service+" ("+t.Source+")")
+	if h.End == Resolved {
+		evidence = append(evidence, t.Signal) // the chain's last hop shows an NXDOMAIN itself
+	}
+	evidence = append(evidence, "fingerprint: "+t.Service+" ("+t.Source+")")
 	f := ruleDanglingCNAME.New(finding.Host(h.Name, h.Port),
 		fmt.Sprintf("%s points into %s at %s: %s, and %s.", h.Name, t.Service, t.Name, t.Signal, t.Claim),
 		evidence...)
