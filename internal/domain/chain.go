@@ -32,6 +32,7 @@ type Hop struct {
 	TCP   bool     // an answer about it came over TCP (the UDP one was truncated)
 }
 
+// String is the hop as people read it, such as "app.example.com CNAME x.example.net (NOERROR)".
 func (h Hop) String() string {
 	switch {
 	case h.CNAME != "":

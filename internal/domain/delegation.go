@@ -7,14 +7,17 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sync/errgroup"
 )
 
 const (
 	maxNSHosts     = 8 // NS hosts of one zone asked for its SOA
 	maxAddrsPerNS  = 2 // addresses of one NS host asked
 	maxParentTries = 3 // parent zone servers asked for a delegation
+	soaConcurrency = 4 // servers of one zone asked at once
 )
 
 // Zone is a delegated zone on the app's chains and what its name servers
@@ -35,6 +38,7 @@ type Server struct {
 	Err   string // why it could not be judged
 }
 
+// String is the server and its verdict as people read them.
 func (s Server) String() string {
 	where := s.Host
 	if s.Addr != "" {
@@ -102,46 +106,55 @@ func (s *scanner) checkZone(ctx context.Context, name string) zoneInfo {
 	if len(hosts) > maxNSHosts {
 		hosts = hosts[:maxNSHosts]
 	}
+	type target struct{ host, addr string }
+	var targets []target
 	for _, host := range hosts {
 		addrs, lame, err := s.nsAddrs(ctx, host, d.glue[host])
 		switch {
 		case lame != "":
 			z.Servers = append(z.Servers, Server{Host: trimDot(host), Lame: lame})
-			continue
 		case err != nil:
 			z.Servers = append(z.Servers, Server{Host: trimDot(host), Err: err.Error()})
-			continue
 		}
 		for _, addr := range addrs {
-			z.Servers = append(z.Servers, s.askSOA(ctx, name, host, addr))
+			targets = append(targets, target{host, addr})
 		}
 	}
+	// The servers are asked at once: a zone whose servers all keep silent
+	// costs one time limit (and its retry), not one per server.
+	asked := make([]Server, len(targets))
+	var g errgroup.Group
+	g.SetLimit(soaConcurrency)
+	for i, t := range targets {
+		g.Go(func() error { asked[i] = s.askSOA(ctx, name, t.host, t.addr); return nil })
+	}
+	_ = g.Wait() // each server keeps its own verdict
+	z.Servers = append(z.Servers, asked...)
+	slices.SortStableFunc(z.Servers, func(a, b Server) int { return strings.Compare(a.Host, b.Host) })
 	return zoneInfo{zone: z}
 }
 
 // delegation reads the NS set of name from the resolver. When the resolver
-// cannot answer (a lame zone makes resolvers fail with SERVFAIL), the NS set
-// is read from the servers of the parent zone instead. A nil delegation
-// means name is not a delegated zone.
+// answers with an error (a lame zone makes resolvers answer SERVFAIL), the
+// NS set is read from the servers of the parent zone instead; when it does
+// not answer at all, nothing else can be asked. A nil delegation means name
+// is not a delegated zone.
 func (s *scanner) delegation(ctx context.Context, name string) (*delegation, zoneInfo, error) {
 	a, err := s.dns.ask(ctx, s.resolver, question{name, dns.TypeNS}, true)
-	if err == nil {
-		switch {
-		case a.rcode == dns.RcodeSuccess && len(a.ns) > 0:
-			return &delegation{ns: a.ns}, zoneInfo{}, nil
-		case a.rcode == dns.RcodeSuccess:
-			return nil, zoneInfo{}, nil
-		case a.rcode == dns.RcodeNameError:
-			return nil, zoneInfo{absent: true}, nil
-		}
-		err = fmt.Errorf("the resolver answered %s", rcodeName(a.rcode))
+	if err != nil {
+		return nil, zoneInfo{}, fmt.Errorf("read the delegation of %s: %w", trimDot(name), err)
 	}
-	if ctx.Err() != nil {
-		return nil, zoneInfo{}, ctx.Err()
+	switch {
+	case a.rcode == dns.RcodeSuccess && len(a.ns) > 0:
+		return &delegation{ns: a.ns}, zoneInfo{}, nil
+	case a.rcode == dns.RcodeSuccess:
+		return nil, zoneInfo{}, nil
+	case a.rcode == dns.RcodeNameError:
+		return nil, zoneInfo{absent: true}, nil
 	}
-	d, info, perr := s.fromParent(ctx, name)
-	if perr != nil {
-		return nil, zoneInfo{}, fmt.Errorf("read the delegation of %s: from the resolver: %v; from the parent zone: %w", trimDot(name), err, perr)
+	d, info, err := s.fromParent(ctx, name)
+	if err != nil {
+		return nil, zoneInfo{}, fmt.Errorf("read the delegation of %s: the resolver answered %s, and from the parent zone: %w", trimDot(name), rcodeName(a.rcode), err)
 	}
 	return d, info, nil
 }
@@ -191,11 +204,11 @@ func (s *scanner) fromParent(ctx context.Context, name string) (*delegation, zon
 func (s *scanner) parentServers(ctx context.Context, name string) (string, []string, error) {
 	for p := parentZone(name); p != ""; p = parentZone(p) {
 		a, err := s.dns.ask(ctx, s.resolver, question{p, dns.TypeNS}, true)
-		if err == nil && a.rcode == dns.RcodeSuccess && len(a.ns) > 0 {
-			return p, a.ns, nil
+		if err != nil {
+			return "", nil, err
 		}
-		if ctx.Err() != nil {
-			return "", nil, ctx.Err()
+		if a.rcode == dns.RcodeSuccess && len(a.ns) > 0 {
+			return p, a.ns, nil
 		}
 	}
 	return "", nil, fmt.Errorf("the resolver gives no NS set for any zone above %s", trimDot(name))

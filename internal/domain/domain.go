@@ -148,7 +148,8 @@ type Result struct {
 	rows     []finding.Check
 }
 
-// Findings lists the problems found, in the order of the hosts, zones and domains.
+// Findings lists the problems found, in requirement order: lame zones (6.1),
+// registrations (6.2), then hosts pointing at unclaimed resources (6.3).
 func (r *Result) Findings() []finding.Finding { return slices.Clone(r.findings) }
 
 // Rows gives the checks-table rows of requirements 6.1, 6.2 (the

@@ -21,18 +21,22 @@ const maxZoneDepth = 8
 
 // parseHost reads one of the hosts an app uses: a name, name:port or a URL.
 // It returns the name in lower case without a final dot, the port (443 when
-// none is given), and, for an IP address, localhost or a single-label name,
+// none is given, 80 for an http URL without one), and, for an IP address, localhost or a single-label name,
 // why DNS and RDAP do not apply to it.
 func parseHost(s string) (name string, port int, skip string, err error) {
 	s = strings.TrimSpace(s)
+	port = defaultPort
 	if strings.Contains(s, "://") {
 		u, err := url.Parse(s)
 		if err != nil {
 			return "", 0, "", fmt.Errorf("read host %q: %w", s, err)
 		}
+		if u.Scheme == "http" {
+			port = 80
+		}
 		s = u.Host
 	}
-	name, port = s, defaultPort
+	name = s
 	if h, p, err := net.SplitHostPort(s); err == nil {
 		n, perr := strconv.Atoi(p)
 		if perr != nil || n <= 0 || n > 65535 {

@@ -3,6 +3,8 @@ package domain
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -325,4 +327,34 @@ func errorOf(t *testing.T, r *Result, scope, contains string) {
 		}
 	}
 	t.Errorf("no error for %s containing %q in %+v", scope, contains, r.Errors())
+}
+
+// TestLameNSHostGone: an NS host whose name does not exist makes its server
+// lame (whoever registers its domain answers for the zone).
+func TestLameNSHostGone(t *testing.T) {
+	w := newWorld(t)
+	w.zone(t, "orphan.test.", "ns-ok.test.", "ns1.expired-dns.test.")
+	w.add(t, "www.orphan.test. A 192.0.2.50")
+	port := startDNS(t, w)
+	r := Scan(context.Background(), []string{"www.orphan.test"}, testConfig(port, healthyRDAP(t).URL))
+	f := findingOf(t, r, "domain/lame-delegation", "orphan.test:53")
+	if !strings.Contains(f.Message, "1 of the 2 name servers asked do not serve orphan.test: ns1.expired-dns.test: the name server's name does not exist (NXDOMAIN)") {
+		t.Errorf("message: %s", f.Message)
+	}
+	if len(r.Errors()) != 0 {
+		t.Errorf("errors: %v", r.Errors())
+	}
+}
+
+func TestRDAPBaseWithPath(t *testing.T) {
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.URL.Path)
+		fmt.Fprintf(w, `{"objectClassName":"domain","events":[{"eventAction":"expiration","eventDate":"2099-01-01T00:00:00Z"}]}`)
+	}))
+	defer srv.Close()
+	r := Scan(context.Background(), []string{"app.example.com"}, Config{Resolver: "127.0.0.1:1", QueryTimeout: 100 * time.Millisecond, RDAPBase: srv.URL + "/rdap"})
+	if row := rowOf(t, r, "6.2"); row.Status != finding.Pass || !slices.Equal(asked, []string{"/rdap/domain/example.com"}) {
+		t.Errorf("row %+v, asked %v", row, asked)
+	}
 }

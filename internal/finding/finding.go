@@ -318,8 +318,9 @@ func (r *Report) ExitCode(threshold FailOn) int {
 }
 
 // statusRank orders statuses for MergeChecks: a failure outweighs an error,
-// an error a pass, a pass a skip.
-var statusRank = map[Status]int{NotApplicable: 0, Skipped: 1, Pass: 2, Errored: 3, Fail: 4}
+// an error a skip, and a skip a pass: a requirement of which a part was not
+// checked never reads as passed.
+var statusRank = map[Status]int{NotApplicable: 0, Pass: 1, Skipped: 2, Errored: 3, Fail: 4}
 
 // MergeChecks combines the rows that several checks give one requirement
 // (for example the TLS protocols and HSTS parts of requirement 3): the worst

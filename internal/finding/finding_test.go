@@ -81,4 +81,9 @@ func TestMergeChecks(t *testing.T) {
 	if got := MergeChecks("3", Check{Status: Skipped, Detail: "s"}, Check{Status: Errored, Detail: "e"}); got.Status != Errored {
 		t.Errorf("error must outweigh skipped: %+v", got)
 	}
+	// A certificate that passed and a registration that could not be looked up
+	// is not a pass of 6.2.
+	if got := MergeChecks("6.2", Check{Status: Pass, Detail: "certificate trusted"}, Check{Status: Skipped, Detail: "RDAP unreachable"}); got.Status != Skipped {
+		t.Errorf("a skipped part must keep the requirement from passing: %+v", got)
+	}
 }
