@@ -85,20 +85,26 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&c.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: none, low, medium, high, critical")
 	pf.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one request")
 	pf.BoolVarP(&c.quiet, "quiet", "q", false, "no progress or diagnostics on stderr")
-	root.AddCommand(newConnect(c), newHost(c), newVersion(stdout))
+	root.AddCommand(newConnect(c), newHost(c), newUpdate(c), newVersion(stdout))
 	return root
 }
 
 func newVersion(stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var withData bool
+	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print ecoscan's version",
+		Short: "Print ecoscan's version (and with --data, the offline data installed)",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			fmt.Fprintln(stdout, "ecoscan", version)
+			if withData {
+				return printData(stdout)
+			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&withData, "data", false, "also list the offline data the checks use: source, date, size")
+	return cmd
 }
 
 // outputSettings checks the output flags before a scan starts, so that a
