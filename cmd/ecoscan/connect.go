@@ -11,6 +11,7 @@ import (
 	"github.com/ecoscan/ecoscan/internal/connect"
 	"github.com/ecoscan/ecoscan/internal/connect/token"
 	"github.com/ecoscan/ecoscan/internal/httpx"
+	"github.com/ecoscan/ecoscan/internal/supply"
 )
 
 func newConnect(c *common) *cobra.Command {
@@ -21,6 +22,8 @@ func newConnect(c *common) *cobra.Command {
 		allowHosts                       []string
 		skipHosts                        bool
 		dns                              domainFlags
+		source                           string
+		src                              sourceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "connect <descriptor-url>",
@@ -69,6 +72,8 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 				UserJWT:      token.Secret(userJWT),
 				AllowHosts:   allowHosts,
 				SkipHosts:    skipHosts,
+				Source:       source,
+				SourceConfig: supply.Config{OSVDB: src.osvDB, ExcludeDev: src.excludeDev, Secrets: true},
 				Domain:       domainCfg,
 				Version:      version,
 			}
@@ -102,6 +107,8 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 	f.Float64Var(&rate, "rate", 50, "requests per second per host (0: no limit)")
 	f.StringSliceVar(&allowHosts, "allow-host", nil, "also probe endpoints on this host[:port] (the descriptor's other hosts are listed, not probed)")
 	f.BoolVar(&skipHosts, "skip-hosts", false, "leave out the TLS, HSTS, DNS and registration checks of the app's hosts")
+	f.StringVar(&source, "source", "", "the app's source tree: also scan its lockfiles (9) and committed secrets (5)")
 	dns.register(cmd)
+	src.register(cmd)
 	return cmd
 }

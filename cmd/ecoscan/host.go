@@ -13,7 +13,6 @@ import (
 	"github.com/ecoscan/ecoscan/internal/finding"
 	"github.com/ecoscan/ecoscan/internal/hostscan"
 	"github.com/ecoscan/ecoscan/internal/httpx"
-	"github.com/ecoscan/ecoscan/internal/requirement"
 	"github.com/ecoscan/ecoscan/internal/tlsprobe"
 )
 
@@ -59,17 +58,7 @@ own scheme and port, and its answer is the one judged.`,
 				Domain: domainCfg,
 			})
 			rep.Findings, rep.Errors = res.Findings, res.Errors
-			rows := map[string]finding.Check{}
-			for _, r := range res.Checks {
-				rows[r.Requirement] = r
-			}
-			for _, r := range requirement.All() {
-				row, ok := rows[r.ID]
-				if !ok {
-					row = finding.Check{Requirement: r.ID, Status: finding.NotApplicable, Detail: "not tested by the host scan"}
-				}
-				rep.Checks = append(rep.Checks, row)
-			}
+			rep.Checks = checksTable(res.Checks, "not tested by the host scan")
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}

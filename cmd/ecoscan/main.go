@@ -85,7 +85,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&c.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: none, low, medium, high, critical")
 	pf.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one request")
 	pf.BoolVarP(&c.quiet, "quiet", "q", false, "no progress or diagnostics on stderr")
-	root.AddCommand(newConnect(c), newHost(c), newUpdate(c), newVersion(stdout))
+	root.AddCommand(newConnect(c), newHost(c), newDeps(c), newUpdate(c), newVersion(stdout))
 	return root
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/ecoscan/ecoscan/internal/finding"
 	"github.com/ecoscan/ecoscan/internal/hostscan"
 	"github.com/ecoscan/ecoscan/internal/requirement"
+	"github.com/ecoscan/ecoscan/internal/supply"
 )
 
 // check is one requirement's check: the rules it reports and the function
@@ -37,13 +38,13 @@ var notScanned = map[string]finding.Check{
 	"2":   {Status: finding.NotApplicable, Detail: "encryption at rest cannot be tested from outside"},
 	"3":   {Status: finding.Skipped, Detail: "transport checks skipped (--skip-hosts)"},
 	"4":   {Status: finding.NotApplicable, Detail: "least privilege needs the app's source"},
-	"5":   {Status: finding.NotApplicable, Detail: "no source tree given"},
+	"5":   {Status: finding.NotApplicable, Detail: "no source tree given (--source)"},
 	"6.1": {Status: finding.Skipped, Detail: "domain checks skipped (--skip-hosts)"},
 	"6.2": {Status: finding.Skipped, Detail: "certificate and registration checks skipped (--skip-hosts)"},
 	"6.3": {Status: finding.Skipped, Detail: "DNS takeover checks skipped (--skip-hosts)"},
 	"7":   {Status: finding.NotApplicable, Detail: "content security permissions are a Forge manifest item"},
 	"8":   {Status: finding.NotApplicable, Detail: "input validation needs the app's source"},
-	"9":   {Status: finding.NotApplicable, Detail: "no source tree given"},
+	"9":   {Status: finding.NotApplicable, Detail: "no source tree given (--source)"},
 	"10":  {Status: finding.NotApplicable, Detail: "credential handling needs the app's source"},
 	"11":  {Status: finding.NotApplicable, Detail: "a process requirement: every finding carries its fix-by date"},
 }
@@ -56,6 +57,7 @@ type pass struct {
 	opts    Options
 	report  *finding.Report
 	hosts   *hostscan.Result // the transport and domain checks; nil when skipped
+	source  *supply.Result   // the source tree's dependencies and secrets; nil without --source
 }
 
 // report adds a finding.
@@ -84,6 +86,11 @@ func runChecks(p *pass) {
 	rows := map[string]finding.Check{}
 	if p.hosts != nil {
 		for _, c := range p.hosts.Checks {
+			rows[c.Requirement] = c
+		}
+	}
+	if p.source != nil {
+		for _, c := range p.source.Checks {
 			rows[c.Requirement] = c
 		}
 	}

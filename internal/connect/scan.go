@@ -30,6 +30,7 @@ import (
 	"github.com/ecoscan/ecoscan/internal/finding"
 	"github.com/ecoscan/ecoscan/internal/hostscan"
 	"github.com/ecoscan/ecoscan/internal/httpx"
+	"github.com/ecoscan/ecoscan/internal/supply"
 	"github.com/ecoscan/ecoscan/internal/tlsprobe"
 )
 
@@ -44,7 +45,11 @@ type Options struct {
 	// app uses (requirements 3, 6.1, 6.2, 6.3): their rows then say so.
 	SkipHosts bool
 	Domain    domain.Config // the resolver and RDAP service of the domain checks
-	Version   string        // ecoscan's version, for the report
+	// Source is the app's source tree, when given: its lockfiles and
+	// committed secrets are scanned too (requirements 9 and 5).
+	Source       string
+	SourceConfig supply.Config
+	Version      string // ecoscan's version, for the report
 	// Progress, when set, is told how many probes are done of how many.
 	Progress func(done, total int)
 	// Now is the clock (tests); time.Now when nil.
@@ -140,6 +145,15 @@ func Scan(ctx context.Context, descriptorURL string, opts Options) (*finding.Rep
 		p.hosts = s.scanHosts(ctx, descriptorURL, endpoints)
 		rep.Findings = append(rep.Findings, p.hosts.Findings...)
 		rep.Errors = append(rep.Errors, p.hosts.Errors...)
+	}
+	if opts.Source != "" {
+		src, err := supply.Scan(ctx, opts.Source, opts.SourceConfig)
+		if err != nil {
+			return nil, fmt.Errorf("--source: %w", err)
+		}
+		p.source = src
+		rep.Findings = append(rep.Findings, src.Findings...)
+		rep.Errors = append(rep.Errors, src.Errors...)
 	}
 	runChecks(p)
 	rep.Finish(now())
