@@ -155,7 +155,7 @@ func BenchmarkScanTreeGitleaks(b *testing.B) {
 						b.Error(err)
 						continue
 					}
-					d.DetectContext(b.Context(), detect.Fragment{Raw: string(content), FilePath: p})
+					detectIn(b.Context(), d, p, string(content))
 				}
 			})
 		}

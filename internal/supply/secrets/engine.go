@@ -73,14 +73,15 @@ func newEngine(b *rulebook) *engine {
 	var kws []string
 	for _, id := range all.OrderedRules {
 		r := all.Rules[id]
-		p := planRule{path: r.Path, cfg: config.Config{
-			Title:      all.Title,
-			Rules:      map[string]config.Rule{id: r},
-			Keywords:   map[string]struct{}{},
-			Allowlists: content,
-		}}
-		p.cfg.OrderedRules = []string{id}
-		p.reach, p.anchor, p.window = windowPlan(r)
+		p := windowPlan(r)
+		p.path = r.Path
+		p.cfg = config.Config{
+			Title:        all.Title,
+			Rules:        map[string]config.Rule{id: r},
+			OrderedRules: []string{id},
+			Keywords:     map[string]struct{}{},
+			Allowlists:   content,
+		}
 		e.rules = append(e.rules, p)
 		n := len(e.rules) - 1
 		if len(r.Keywords) == 0 {
@@ -183,30 +184,25 @@ func (d *detector) leaks(ctx context.Context, path string, content []byte) []lea
 	var out []leak
 	if content == nil {
 		for _, i := range d.e.bare {
-			for _, f := range d.rule(i).DetectContext(ctx, detect.Fragment{FilePath: path}) {
+			for _, f := range detectIn(ctx, d.rule(i), path, "") {
 				out = append(out, leak{rule: f.RuleID, start: -1})
 			}
 		}
 		return out
 	}
 	t := newText(content)
-	whole := detect.Fragment{Raw: t.raw, FilePath: path}
 	if !d.plan(t, path) {
 		for i := range d.e.rules {
-			out = t.appendLeaks(out, 0, d.rule(i).DetectContext(ctx, whole))
+			out = t.appendLeaks(out, 0, detectIn(ctx, d.rule(i), path, t.raw))
 		}
 	}
 	for _, i := range d.touched {
 		ranges := d.ranges[i]
 		if !d.e.rules[i].window || !worthWindows(t, ranges) {
-			out = t.appendLeaks(out, 0, d.rule(i).DetectContext(ctx, whole))
+			out = t.appendLeaks(out, 0, detectIn(ctx, d.rule(i), path, t.raw))
 			continue
 		}
-		for _, r := range ranges {
-			start, end := t.lineStart(r[0]), t.lineEnd(r[1])
-			frag := detect.Fragment{Raw: t.raw[start:end], FilePath: path}
-			out = t.appendLeaks(out, r[0], d.rule(i).DetectContext(ctx, frag))
-		}
+		out = d.windows(ctx, i, t, path, out)
 	}
 	if f := d.e.book.forge; f.applies(path) {
 		for _, v := range f.find(content) {
@@ -214,6 +210,21 @@ func (d *detector) leaks(ctx context.Context, path string, content []byte) []lea
 		}
 	}
 	return out
+}
+
+// windows runs window rule i on its windows of the file.
+func (d *detector) windows(ctx context.Context, i int, t *text, path string, out []leak) []leak {
+	for _, r := range d.ranges[i] {
+		start, end := t.lineStart(r[0]), t.lineEnd(r[1])
+		out = t.appendLeaks(out, r[0], detectIn(ctx, d.rule(i), path, t.raw[start:end]))
+	}
+	return out
+}
+
+// detectIn runs a gitleaks detector on text of the file at path.
+func detectIn(ctx context.Context, d *detect.Detector, path, raw string) []report.Finding {
+	//lint:ignore SA1019 Detector.DetectContext takes a detect.Fragment in gitleaks v8; sources.Fragment, which replaces it, only reaches DetectSource, which keeps every finding in the detector.
+	return d.DetectContext(ctx, detect.Fragment{FilePath: path, Raw: raw})
 }
 
 // rule is the gitleaks detector of rule i.

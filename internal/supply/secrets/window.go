@@ -18,9 +18,17 @@ import (
 // rules on ordinary JS. But a match of most rules contains one of its
 // keywords and spans a bounded number of lines, so it lies within a few
 // lines of a keyword: running the rule on those lines finds the same
-// matches. reach works out, from a rule's regular expression, whether that
-// holds and how many lines a match can reach before and after its keyword;
-// rules for which it cannot tell are run on whole files, as gitleaks does.
+// matches. windowPlan works out, from a rule's regular expression, whether
+// that holds and how many lines a match can reach before and after its
+// keyword; rules for which it cannot tell run on whole files, as in
+// gitleaks. A window starts at a line's start and ends after a line feed
+// (or at the end of the file), so ^ and $ with the m flag, and \b, mean
+// there what they mean in the file. \A does not, so a rule that uses it
+// runs on whole files. $ without the m flag (the end of the text) cannot
+// match where a window ends and the file goes on: the match would take in
+// the line feed that ends the window, one line break more than the reach of
+// the keyword's line allows. The tests compare the result with gitleaks'
+// own detector on whole files (window_test.go, FuzzScanFile).
 
 // unbounded stands for "any number of line breaks".
 const unbounded = 1 << 20
@@ -33,16 +41,16 @@ const maxReach = 12
 // keyword and after its end.
 type reach struct{ before, after int }
 
-// windowPlan reports whether rule r can be run on windows around its
-// keywords, how wide they must be, and the anchored prefilter of the rule
-// when it has one (see anchor).
-func windowPlan(r config.Rule) (reach, *regexp.Regexp, bool) {
+// windowPlan says how rule r runs: on windows around its keywords or on
+// whole files, how wide the windows must be, and the anchored prefilter of
+// the rule when it has one (see anchor).
+func windowPlan(r config.Rule) (p planRule) {
 	if r.Regex == nil || len(r.Keywords) == 0 || len(r.RequiredRules) > 0 || r.SkipReport {
-		return reach{}, nil, false
+		return p
 	}
 	re, err := syntax.Parse(r.Regex.String(), syntax.Perl)
-	if err != nil || anchoredAtText(re) {
-		return reach{}, nil, false
+	if err != nil || has(re, syntax.OpBeginText) {
+		return p
 	}
 	kws := make([]string, len(r.Keywords))
 	for i, k := range r.Keywords {
@@ -50,20 +58,22 @@ func windowPlan(r config.Rule) (reach, *regexp.Regexp, bool) {
 	}
 	rc, ok := cover(re, kws)
 	if !ok || rc.before > maxReach || rc.after > maxReach {
-		return reach{}, nil, false
+		return p
 	}
-	a, _ := anchor(re, kws)
-	return rc, a, true
+	p.window, p.reach = true, rc
+	p.anchor, _ = anchor(re, kws)
+	return p
 }
 
-// anchoredAtText reports whether re uses \A (or ^ without the m flag): in
-// a window it would match at the window's start, not only the file's.
-func anchoredAtText(re *syntax.Regexp) bool {
-	if re.Op == syntax.OpBeginText {
+// has reports whether re has an operator. A window rule must not use \A
+// (or ^ without the m flag): in a window it would match at the window's
+// start, not only at the file's.
+func has(re *syntax.Regexp, op syntax.Op) bool {
+	if re.Op == op {
 		return true
 	}
 	for _, s := range re.Sub {
-		if anchoredAtText(s) {
+		if has(s, op) {
 			return true
 		}
 	}
