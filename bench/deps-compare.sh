@@ -40,7 +40,8 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "deps-compare: $*" >&2; exit 2; }
 
 echo "== installing osv-scanner v2.5.0 into $tmp/bin (go $(go env GOVERSION))"
-( cd "$tmp" && GOBIN="$tmp/bin" GOFLAGS= go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0 ) \
+# GOTOOLCHAIN=local: build with this machine's Go (osv-scanner v2.5.0 needs go 1.26.5).
+( cd "$tmp" && GOBIN="$tmp/bin" GOFLAGS= GOTOOLCHAIN=local go install github.com/google/osv-scanner/v2/cmd/osv-scanner@v2.5.0 ) \
 	|| fail "go install osv-scanner failed"
 osv="$tmp/bin/osv-scanner"
 "$osv" --version | head -2
@@ -84,7 +85,7 @@ run() {
 		status=1
 	fi
 	local osv_ms=$(((t1 - t0) / 1000000)) ours_ms=$(((t2 - t1) / 1000000))
-	echo "time: osv-scanner ${osv_ms} ms, ecoscan ${ours_ms} ms (ecoscan: $(jq -r '"load \(.load_ms) ms, scan \(.scan_ms) ms, \(.packages) packages"' "$tmp/$name.ours.json")); ratio osv-scanner/ecoscan $(awk -v a="$osv_ms" -v b="$ours_ms" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }')"
+	echo "wall time: osv-scanner ${osv_ms} ms, ecoscan ${ours_ms} ms; ratio osv-scanner/ecoscan $(awk -v a="$osv_ms" -v b="$ours_ms" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }')"
 }
 
 run tree "$tmp/tree"

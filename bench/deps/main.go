@@ -218,6 +218,7 @@ func compare(args []string) (bool, error) {
 	for _, e := range ours.Errors {
 		fmt.Println("ecoscan error:", e)
 	}
+	fmt.Printf("ecoscan: %d packages, database loaded in %.0f ms, lockfiles read and matched in %.0f ms\n", ours.Packages, ours.LoadMillis, ours.ScanMillis)
 	return same, nil
 }
 

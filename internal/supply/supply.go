@@ -7,7 +7,6 @@ package supply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 
@@ -68,9 +67,6 @@ func Scan(ctx context.Context, dir string, cfg Config) (*Result, error) {
 	return out, nil
 }
 
-// errNoDB says that no advisory data is installed.
-var errNoDB = errors.New("no advisory data (run ecoscan update, or give --osv-db)")
-
 // loadDB finds and loads the advisory database: the given path, else
 // $ECOSCAN_OSV_DB, else the installed copy.
 func loadDB(path string) (*deps.DB, error) {
@@ -80,11 +76,11 @@ func loadDB(path string) (*deps.DB, error) {
 	if path == "" {
 		dir, err := data.Dir()
 		if err != nil {
-			return nil, errNoDB
+			return nil, deps.ErrNoDB
 		}
 		p, ok := data.OSVDBPath(dir)
 		if !ok {
-			return nil, errNoDB
+			return nil, deps.ErrNoDB
 		}
 		path = p
 	}

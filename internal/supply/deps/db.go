@@ -20,11 +20,12 @@ import (
 // thousand small records; anything far beyond that is a broken or hostile
 // file, such as a decompression bomb.
 const (
-	maxZipBytes       = 1 << 30   // the zip file itself, read into memory
+	maxZipBytes       = 2 << 30   // the zip file itself, read into memory
 	maxZipEntries     = 2_000_000 // files in the zip
 	maxZipTotal       = 8 << 30   // all records, uncompressed
 	maxRecordBytes    = 16 << 20  // one record, uncompressed
 	maxKeptDBProblems = 20        // record problems kept for the report
+	maxSummary        = 300       // bytes of an advisory's summary kept
 )
 
 // DBLayout is where an offline copy of the npm advisories sits under a
@@ -118,7 +119,7 @@ func loadZipFile(zipPath string) (*DB, error) {
 
 // parsed is one record of the zip, parsed by a worker of loadZip.
 type parsed struct {
-	rec     *osvRecord
+	record  *compiled
 	problem error // the record is skipped
 	fatal   error // the zip cannot be used
 }
@@ -126,9 +127,6 @@ type parsed struct {
 // loadZip reads the advisories of a zip of OSV records of the given size,
 // decompressing and decoding them on every core.
 func loadZip(r io.ReaderAt, size int64) (*DB, error) {
-	if size > maxZipBytes {
-		return nil, fmt.Errorf("the zip is %d bytes, over the limit of %d", size, int64(maxZipBytes))
-	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("read zip (corrupt or truncated download?): %w", err)
@@ -170,12 +168,19 @@ func loadZip(r io.ReaderAt, size int64) (*DB, error) {
 					next.Store(int64(len(files))) // stop the other workers
 					return
 				}
-				results[i].rec, results[i].problem = decodeRecord(data)
+				rec, err := decodeRecord(data)
+				results[i].problem = err
+				if err == nil {
+					results[i].record = compile(rec)
+				}
 			}
 		})
 	}
 	wg.Wait()
 
+	// The workers claim records in order and finish each they claim, so
+	// every record before a fatal one was read: the loop stops at the
+	// first fatal error before any record left unread.
 	db := &DB{byName: map[string][]*affected{}}
 	for i, res := range results {
 		switch {
@@ -183,8 +188,13 @@ func loadZip(r io.ReaderAt, size int64) (*DB, error) {
 			return nil, res.fatal
 		case res.problem != nil:
 			db.problem(fmt.Sprintf("%s: %v", files[i].Name, res.problem))
-		case res.rec != nil:
-			db.add(res.rec)
+		case res.record.withdrawn:
+			db.withdrawn++
+		default:
+			for _, e := range res.record.entries {
+				db.byName[e.name] = append(db.byName[e.name], e.affected)
+			}
+			db.advisories++
 		}
 	}
 	if db.advisories == 0 && db.withdrawn == 0 {
@@ -235,33 +245,43 @@ func decodeRecord(data []byte) (*osvRecord, error) {
 	return &rec, nil
 }
 
-// add indexes one OSV record. Withdrawn advisories are counted and left out.
-func (db *DB) add(rec *osvRecord) {
+// compiled is an OSV record made ready for the index: the advisory and its
+// affected entries for npm packages, by name. The rest of the record is
+// dropped, so that the whole database need not stay in memory as JSON.
+type compiled struct {
+	withdrawn bool
+	entries   []namedEntry
+}
+
+type namedEntry struct {
+	name     string
+	affected *affected
+}
+
+func compile(rec *osvRecord) *compiled {
 	if rec.Withdrawn != "" {
-		db.withdrawn++
-		return
+		return &compiled{withdrawn: true}
 	}
 	adv := &advisory{
 		ID:       rec.ID,
 		Aliases:  slices.Clone(rec.Aliases),
-		Summary:  rec.Summary,
+		Summary:  truncate(rec.Summary, maxSummary),
 		severity: severityOf(rec),
 	}
 	if adv.Summary == "" {
-		adv.Summary = firstLine(rec.Details)
+		adv.Summary = truncate(firstLine(rec.Details), maxSummary)
 	}
+	c := &compiled{}
 	for i := range rec.Affected {
 		a := &rec.Affected[i]
 		if a.Package.Ecosystem != "npm" || a.Package.Name == "" {
 			continue
 		}
-		entry := newAffected(adv, a)
-		if entry == nil {
-			continue
+		if entry := newAffected(adv, a); entry != nil {
+			c.entries = append(c.entries, namedEntry{a.Package.Name, entry})
 		}
-		db.byName[a.Package.Name] = append(db.byName[a.Package.Name], entry)
 	}
-	db.advisories++
+	return c
 }
 
 // Len is the number of advisories loaded, withdrawn ones left out.
@@ -324,9 +344,6 @@ func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = strings.TrimSpace(s[:i])
-	}
-	if len(s) > 200 {
-		s = s[:200] + "..."
 	}
 	return s
 }

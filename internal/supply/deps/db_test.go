@@ -83,12 +83,13 @@ func TestMatch(t *testing.T) {
 		rec("J-open", "p", semverRange(`{"introduced": "9.0.0"}`)),
 		`{"id": "K-other-ecosystem", "affected": [{"package": {"ecosystem": "PyPI", "name": "p"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}`,
 		rec("L-other-package", "q", semverRange(`{"introduced": "0"}`)),
+		rec("L-other-package", "q", semverRange(`{"introduced": "0"}`)), // the same record twice
 		`{"id": "M-two-entries", "affected": [
 			{"package": {"ecosystem": "npm", "name": "p"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "10.0.0"}, {"fixed": "10.0.3"}]}]},
 			{"package": {"ecosystem": "npm", "name": "p"}, "ranges": [{"type": "SEMVER", "events": [{"introduced": "10.0.0"}, {"fixed": "10.0.2"}]}]}]}`,
 	)
-	if db.Len() != 12 {
-		t.Errorf("Len() = %d, want 12 (the withdrawn advisory left out)", db.Len())
+	if db.Len() != 13 {
+		t.Errorf("Len() = %d, want 13 (the withdrawn advisory left out)", db.Len())
 	}
 	tests := []struct {
 		version string
@@ -154,10 +155,10 @@ func TestSeverityOf(t *testing.T) {
 		{rec("V", "p", `"versions": ["1"]`, `"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]`, `"database_specific": {"severity": "LOW"}`), 9.8, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H (base score 9.8)"},
 		{rec("V", "p", `"versions": ["1"]`, `"severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N"}, {"type": "CVSS_V3", "score": "CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"}]`), 6.1, "CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N (base score 6.1)"},
 		{rec("V", "p", `"versions": ["1"], "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}]`), 7.4, "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H (base score 7.4)"},
-		{rec("V", "p", `"versions": ["1"]`, `"severity": [{"type": "CVSS_V3", "score": "garbage"}]`, `"database_specific": {"severity": "CRITICAL"}`), 9.0, "database severity CRITICAL"},
-		{rec("V", "p", `"versions": ["1"]`, `"database_specific": {"severity": "HIGH"}`), 7.0, "database severity HIGH"},
-		{rec("V", "p", `"versions": ["1"]`, `"database_specific": {"severity": "moderate"}`), 5.0, "database severity MODERATE"},
-		{rec("V", "p", `"versions": ["1"]`, `"database_specific": {"severity": "LOW"}`), 3.0, "database severity LOW"},
+		{rec("V", "p", `"versions": ["1"]`, `"severity": [{"type": "CVSS_V3", "score": "garbage"}]`, `"database_specific": {"severity": "CRITICAL"}`), 9.0, "database severity CRITICAL, scored 9.0"},
+		{rec("V", "p", `"versions": ["1"]`, `"database_specific": {"severity": "HIGH"}`), 7.0, "database severity HIGH, scored 7.0"},
+		{rec("V", "p", `"versions": ["1"]`, `"database_specific": {"severity": "moderate"}`), 5.0, "database severity MODERATE, scored 5.0"},
+		{rec("V", "p", `"versions": ["1"]`, `"database_specific": {"severity": "LOW"}`), 3.0, "database severity LOW, scored 3.0"},
 		{rec("V", "p", `"versions": ["1"]`, `"database_specific": {"severity": 7}`), 0, ""},
 		{rec("V", "p", `"versions": ["1"]`), 0, ""},
 	}

@@ -1,8 +1,8 @@
 // Package deps checks requirement 9, "no third-party components with known
 // critical or high vulnerabilities", on a source tree: it finds every npm
 // lockfile under a directory (package-lock.json v1 to v3,
-// npm-shrinkwrap.json, yarn.lock v1 and berry, pnpm-lock.yaml v5 to v9, in
-// any workspace or sub-project), extracts the installed packages with
+// npm-shrinkwrap.json, yarn.lock v1 and berry, pnpm-lock.yaml 5.x, 6.x and
+// 9.x, in any workspace or sub-project), extracts the installed packages with
 // osv-scalibr's extractors and matches them with npm's version semantics
 // against an offline copy of the OSV advisories for npm (see LoadDB).
 //
@@ -43,13 +43,18 @@ var ruleVulnerable = finding.Rule{
 // Rules lists the rules of the dependency check.
 func Rules() []finding.Rule { return []finding.Rule{ruleVulnerable} }
 
+// ErrNoDB is the DBError of a scan for which no advisory database is
+// installed or named: the row is then skipped with "no advisory data (run
+// ecoscan update)" alone, and it is not an error of the scan.
+var ErrNoDB = errors.New("no advisory data")
+
 // Config is how Scan matches.
 type Config struct {
 	// DB is the advisory database; nil skips the matching (requirement 9
 	// is then "skipped", never "pass").
 	DB *DB
-	// DBError is why DB is nil, when loading it failed (LoadDB's error): the
-	// skipped row and the errors say so.
+	// DBError is why DB is nil: ErrNoDB, or LoadDB's error when loading
+	// failed, which the skipped row and the errors then give.
 	DBError error
 	// ExcludeDev leaves out findings in development-only dependencies.
 	ExcludeDev bool
@@ -92,9 +97,7 @@ func Scan(ctx context.Context, dir string, cfg Config) (*Result, error) {
 	case err != nil:
 		return nil, fmt.Errorf("scan dependencies in %s: %w", dir, err)
 	}
-	for _, p := range problems {
-		res.errors = append(res.errors, finding.Error{Scope: p.scope, Message: p.message})
-	}
+	res.errors = append(res.errors, problems...)
 	res.found = len(paths)
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
@@ -128,7 +131,7 @@ func (r *Result) addDBErrors() {
 	if errors.As(r.cfg.DBError, &le) {
 		scope = le.Path
 	}
-	if r.cfg.DBError != nil {
+	if r.cfg.DBError != nil && !errors.Is(r.cfg.DBError, ErrNoDB) {
 		r.errors = append(r.errors, finding.Error{Scope: scope, Message: r.cfg.DBError.Error()})
 	}
 	if r.cfg.DB != nil {
@@ -142,7 +145,11 @@ func (r *Result) addDBErrors() {
 func (r *Result) match(db *DB) {
 	for _, lf := range r.Lockfiles {
 		for _, p := range lf.Packages {
-			for _, m := range db.match(p.Name, p.Version) {
+			matches := db.match(p.Name, p.Version)
+			if p.Version == "" {
+				matches = db.matchAny(p.Name)
+			}
+			for _, m := range matches {
 				if p.Dev && r.cfg.ExcludeDev {
 					r.excludedDev++
 					continue
@@ -166,14 +173,27 @@ func newFinding(lf Lockfile, p Package, m match) finding.Finding {
 		id += " (" + strings.Join(adv.Aliases, ", ") + ")"
 	}
 	var msg strings.Builder
-	fmt.Fprintf(&msg, "%s %s, installed by %s, is affected by %s", p.Name, p.Version, lf.Path, id)
+	pkg := p.Name + "@" + p.Version
+	switch {
+	case p.Version == "":
+		pkg = fmt.Sprintf("%s from git commit %s", p.Name, p.Commit)
+		fmt.Fprintf(&msg, "%s, installed by %s, may be affected by %s", pkg, lf.Path, id)
+	default:
+		if p.Commit != "" {
+			pkg += " (git commit " + p.Commit + ")"
+		}
+		fmt.Fprintf(&msg, "%s, installed by %s, is affected by %s", pkg, lf.Path, id)
+	}
 	if adv.Summary != "" {
 		fmt.Fprintf(&msg, ": %s", adv.Summary)
 	}
 	msg.WriteString(".")
-	if m.fixed != "" {
+	switch {
+	case p.Version == "":
+		msg.WriteString(" The lockfile gives no version for it, so every advisory for the name is assumed to apply: check the commit against the advisory.")
+	case m.fixed != "":
 		fmt.Fprintf(&msg, " Fixed in %s.", m.fixed)
-	} else {
+	default:
 		msg.WriteString(" No fixed version is known.")
 	}
 	if p.Dev {
@@ -184,7 +204,7 @@ func newFinding(lf Lockfile, p Package, m match) finding.Finding {
 	}
 
 	evidence := []string{
-		fmt.Sprintf("package: %s@%s (npm) at %s:%d", p.Name, p.Version, lf.Path, p.Line),
+		fmt.Sprintf("package: %s (npm) at %s:%d", pkg, lf.Path, p.Line),
 	}
 	if len(p.Chain) > 0 {
 		evidence = append(evidence, "dependency chain: "+strings.Join(p.Chain, " > "))
@@ -207,6 +227,7 @@ func newFinding(lf Lockfile, p Package, m match) finding.Finding {
 	f.Fingerprint = finding.Fingerprint(ruleVulnerable.ID, lf.Path, p.Name, p.Version, adv.ID)
 	f.Package = &finding.Package{Ecosystem: "npm", Name: p.Name, Version: p.Version}
 	f.Advisory = &finding.Advisory{ID: adv.ID, Aliases: slices.Clone(adv.Aliases), Fixed: m.fixed}
+	f.NeedsReview = p.Version == ""
 	if m.fixed != "" {
 		f.Remediation = fmt.Sprintf("Upgrade %s to %s or later (or the dependency that brings it in), regenerate %s and redeploy.", p.Name, m.fixed, lf.Path)
 	}
@@ -235,7 +256,7 @@ func (r *Result) Row() finding.Check {
 		return row(finding.NotApplicable, "no lockfile found")
 	}
 	if r.cfg.DB == nil {
-		if r.cfg.DBError != nil {
+		if r.cfg.DBError != nil && !errors.Is(r.cfg.DBError, ErrNoDB) {
 			return row(finding.Skipped, fmt.Sprintf("no advisory data (run ecoscan update): %v", r.cfg.DBError))
 		}
 		return row(finding.Skipped, "no advisory data (run ecoscan update)")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,6 +39,11 @@ var (
 	pnpmWorkspaceMatches = append(slices.Clone(workspaceMatches), "js-tokens@4.0.0 ECOTEST-0006", "loose-envify@1.4.0 ECOTEST-0007")
 )
 
+var gitMatches = []string{
+	"lodash@4.17.15 GHSA-35jh-r3h4-6jhm", "lodash@4.17.15 GHSA-p6mc-m468-83gw",
+	"minimist@1.2.0 GHSA-vh95-rmgr-6w4m", "minimist@1.2.0 GHSA-xvch-5gv4-984h",
+}
+
 var testdataLockfiles = []struct {
 	path    string
 	format  string
@@ -45,6 +51,13 @@ var testdataLockfiles = []struct {
 	devOnly []string // name@version of the development-only packages
 	chains  []string // expected chains, "a > b > c"
 }{
+	{"git-npm-v1/package-lock.json", "package-lock.json v1", []string{
+		"lodash@4.17.15 GHSA-35jh-r3h4-6jhm", "lodash@4.17.15 GHSA-p6mc-m468-83gw",
+		"minimist@ GHSA-vh95-rmgr-6w4m", "minimist@ GHSA-xvch-5gv4-984h", // from git, no version: every advisory
+	}, nil, []string{"lodash@4.17.15", "minimist"}},
+	{"git-npm-v3/package-lock.json", "package-lock.json v3", gitMatches, nil, []string{"git-app > minimist@1.2.0", "local-lib"}},
+	{"git-pnpm-v9/pnpm-lock.yaml", "pnpm-lock.yaml v9", gitMatches, nil, []string{". > minimist@1.2.0"}},
+	{"git-yarn-v1/yarn.lock", "yarn.lock v1", gitMatches, nil, []string{"minimist@1.2.0"}},
 	{"npm-shrinkwrap/npm-shrinkwrap.json", "npm-shrinkwrap.json v3", appMatches, []string{"debug@2.6.8", "ms@2.0.0"},
 		[]string{"demo-app > mkdirp@0.5.1 > minimist@0.0.8", "demo-app > debug@2.6.8 > ms@2.0.0"}},
 	{"npm-v1/package-lock.json", "package-lock.json v1", appMatches, []string{"debug@2.6.8", "ms@2.0.0"},
@@ -121,7 +134,8 @@ func TestScanEveryFormat(t *testing.T) {
 				if p.Dev {
 					dev = append(dev, p.Name+"@"+p.Version)
 				}
-				// A workspace's chain is itself, by name.
+				// A workspace's chain is itself, by name, as is that of a
+				// package from git without a version.
 				if !slices.Equal(p.Chain, []string{p.Name}) && (len(p.Chain) == 0 || p.Chain[len(p.Chain)-1] != p.Name+"@"+p.Version) {
 					t.Errorf("%s@%s: chain %q does not end with it", p.Name, p.Version, p.Chain)
 				}
@@ -194,7 +208,7 @@ func TestFindingShape(t *testing.T) {
 		"summary: Prototype Pollution in lodash",
 		"affected: >=3.7.0 <4.17.19",
 		"fixed: 4.17.19",
-		"severity: severity from CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H (base score 7.4)",
+		"severity: CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H (base score 7.4)",
 	} {
 		if !slices.Contains(lodash.Evidence, want) {
 			t.Errorf("lodash evidence %q lacks %q", lodash.Evidence, want)
@@ -290,6 +304,7 @@ func TestRow(t *testing.T) {
 		{"no lockfile", t.TempDir(), Config{DB: db}, finding.NotApplicable, "no lockfile found"},
 		{"no lockfile, no database", t.TempDir(), Config{}, finding.NotApplicable, "no lockfile found"},
 		{"no database", app, Config{}, finding.Skipped, "no advisory data (run ecoscan update)"},
+		{"no database installed", app, Config{DBError: fmt.Errorf("look in the cache: %w", ErrNoDB)}, finding.Skipped, "no advisory data (run ecoscan update)"},
 		{"database failed to load", app, Config{DBError: loadErr}, finding.Skipped, "no advisory data (run ecoscan update): load advisory database"},
 		{"critical", app, Config{DB: db}, finding.Fail, "5 packages with critical or high advisories (7 findings) among 7 packages in 1 lockfile; 5 lower-severity findings reported"},
 		{"development critical", app, Config{DB: devCritical}, finding.Fail, "1 package with critical or high advisories (1 finding)"},
@@ -308,6 +323,9 @@ func TestRow(t *testing.T) {
 			row := res.Row()
 			if row.Requirement != "9" || row.Status != tt.status || !strings.Contains(row.Detail, tt.detail) {
 				t.Errorf("row = %+v, want %s with %q", row, tt.status, tt.detail)
+			}
+			if errors.Is(tt.cfg.DBError, ErrNoDB) && (row.Detail != tt.detail || len(res.Errors()) != 0) {
+				t.Errorf("no database installed: row %q, errors %v", row.Detail, res.Errors())
 			}
 		})
 	}

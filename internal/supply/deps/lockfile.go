@@ -19,6 +19,8 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/yarnlock"
 	scalibrfs "github.com/google/osv-scalibr/fs"
+
+	"github.com/ecoscan/ecoscan/internal/finding"
 )
 
 // Bounds of the tree walk and of one lockfile.
@@ -50,31 +52,38 @@ type Lockfile struct {
 	Packages []Package // sorted by name, then version
 }
 
-// Package is one package version a lockfile installs from the npm registry.
-// Packages from git or local folders have no npm version and are left out.
+// Package is one package version a lockfile installs. A package installed
+// from a git commit may have no version (a package-lock v1 gives none);
+// packages from local folders, which have neither, are left out, as are
+// those named by a short commit hash, which cannot be told apart (as
+// osv-scanner does).
 type Package struct {
 	Name    string
 	Version string
+	Commit  string   // the git commit it was installed from, if it was
 	Line    int      // the line of its entry in the lockfile, 0 when not found
 	Dev     bool     // installed for development only
 	Chain   []string // the importing project, then "name@version" down to the package; "..." where the lockfile does not say
 }
+
+// fullCommit is the length of a git commit hash written in full.
+const fullCommit = 40
 
 // findLockfiles walks the tree for lockfiles, skipping node_modules, .git
 // and symbolic links (so that loops cannot happen), within the walk bounds.
 // A package-lock.json beside an npm-shrinkwrap.json is left out, as npm
 // ignores it. Problems below the root are returned as scan errors; only a
 // root that cannot be read is an error.
-func findLockfiles(ctx context.Context, fsys fs.FS) ([]string, []scanError, error) {
+func findLockfiles(ctx context.Context, fsys fs.FS) ([]string, []finding.Error, error) {
 	var found []string
-	var problems []scanError
+	var problems []finding.Error
 	entries := 0
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == "." {
 				return err
 			}
-			problems = append(problems, scanError{p, fmt.Sprintf("skipped: %v", err)})
+			problems = append(problems, finding.Error{Scope: p, Message: fmt.Sprintf("skipped: %v", err)})
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -82,7 +91,7 @@ func findLockfiles(ctx context.Context, fsys fs.FS) ([]string, []scanError, erro
 		}
 		entries++
 		if entries > maxWalkEntries {
-			problems = append(problems, scanError{".", fmt.Sprintf("the tree has more than %d entries: the rest was not searched for lockfiles", maxWalkEntries)})
+			problems = append(problems, finding.Error{Scope: ".", Message: fmt.Sprintf("the tree has more than %d entries: the rest was not searched for lockfiles", maxWalkEntries)})
 			return fs.SkipAll
 		}
 		if d.IsDir() {
@@ -90,14 +99,14 @@ func findLockfiles(ctx context.Context, fsys fs.FS) ([]string, []scanError, erro
 				return fs.SkipDir
 			}
 			if strings.Count(p, "/") >= maxWalkDepth {
-				problems = append(problems, scanError{p, fmt.Sprintf("deeper than %d directories: not searched", maxWalkDepth)})
+				problems = append(problems, finding.Error{Scope: p, Message: fmt.Sprintf("deeper than %d directories: not searched", maxWalkDepth)})
 				return fs.SkipDir
 			}
 			return nil
 		}
 		if d.Type().IsRegular() && lockfileNames[d.Name()] {
 			if len(found) == maxLockfiles {
-				problems = append(problems, scanError{".", fmt.Sprintf("more than %d lockfiles: the rest were not read", maxLockfiles)})
+				problems = append(problems, finding.Error{Scope: ".", Message: fmt.Sprintf("more than %d lockfiles: the rest were not read", maxLockfiles)})
 				return fs.SkipAll
 			}
 			found = append(found, p)
@@ -118,9 +127,6 @@ func findLockfiles(ctx context.Context, fsys fs.FS) ([]string, []scanError, erro
 	})
 	return found, problems, nil
 }
-
-// scanError is a problem with one path of the tree.
-type scanError struct{ scope, message string }
 
 // readBounded reads a file of the tree, refusing one over limit bytes.
 func readBounded(fsys fs.FS, name string, limit int64) ([]byte, error) {
@@ -178,7 +184,7 @@ func extractLockfile(ctx context.Context, fsys scalibrfs.FS, rel string, data []
 	case "package-lock.json", "npm-shrinkwrap.json":
 		lock, err := parseNpmLock(data)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("parse %s: %w", path.Base(rel), err)
 		}
 		ext, flagged = packagelockjson.Extractor{}, true
 		inputs, extractorLines = lock.chunks(npmChunk), false
@@ -193,10 +199,10 @@ func extractLockfile(ctx context.Context, fsys scalibrfs.FS, rel string, data []
 	case "yarn.lock":
 		lock, err := parseYarnLock(data)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("parse yarn.lock: %w", err)
 		}
 		if lock.missingVersion > 0 {
-			return nil, fmt.Errorf("%d entries have no version (truncated or hand-edited lockfile?)", lock.missingVersion)
+			return nil, fmt.Errorf("parse yarn.lock: %d entries have no version (truncated or hand-edited lockfile?)", lock.missingVersion)
 		}
 		ext = yarnlock.Extractor{}
 		format = "yarn.lock v1"
@@ -207,7 +213,7 @@ func extractLockfile(ctx context.Context, fsys scalibrfs.FS, rel string, data []
 	case "pnpm-lock.yaml":
 		lock, err := parsePnpmLock(data)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("parse pnpm-lock.yaml: %w", err)
 		}
 		ext, flagged = pnpmlock.Extractor{}, lock.major < 9
 		if inputs, err = lock.chunks(yamlChunk); err != nil {
@@ -231,19 +237,28 @@ func extractLockfile(ctx context.Context, fsys scalibrfs.FS, rel string, data []
 	byID := map[string]*Package{}
 	ids := map[int]string{}
 	for _, p := range extracted {
-		if p.Version == "" || p.Name == "" || (p.SourceCode != nil && p.SourceCode.Commit != "") {
-			continue // from git or a local folder: no npm version to match
+		commit := ""
+		if p.SourceCode != nil {
+			commit = p.SourceCode.Commit
+		}
+		if p.Name == "" || (p.Version == "" && commit == "") || (commit != "" && len(commit) < fullCommit) {
+			continue
 		}
 		id := p.Name + "@" + p.Version
 		line := 0
 		if extractorLines {
 			line = lineOf(p)
 		}
-		ids[line] = id
+		if line > 0 {
+			ids[line] = id
+		}
 		pkg, seen := byID[id]
 		if !seen {
-			pkg = &Package{Name: p.Name, Version: p.Version, Line: line, Dev: true}
+			pkg = &Package{Name: p.Name, Version: p.Version, Commit: commit, Line: line, Dev: true}
 			byID[id] = pkg
+		}
+		if commit != "" && (pkg.Commit == "" || commit < pkg.Commit) {
+			pkg.Commit = commit // several commits of one name: the same one each run
 		}
 		if line > 0 && (pkg.Line == 0 || line < pkg.Line) {
 			pkg.Line = line
@@ -314,9 +329,12 @@ func (l lineIndex) line(offset int64) int {
 	return sort.Search(len(l), func(i int) bool { return int64(l[i]) > offset })
 }
 
-// shorten keeps a piece of untrusted text short enough for a message.
-func shorten(s string) string {
-	const limit = 80
+// shorten keeps a piece of untrusted text short enough for an error message.
+func shorten(s string) string { return truncate(s, 80) }
+
+// truncate cuts s to at most limit bytes, on a character boundary, and
+// says so with "...".
+func truncate(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}

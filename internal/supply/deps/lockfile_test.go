@@ -48,7 +48,7 @@ func TestFindLockfiles(t *testing.T) {
 	if !slices.Equal(found, want) {
 		t.Errorf("found %q, want %q", found, want)
 	}
-	if len(problems) != 1 || !strings.Contains(problems[0].message, "deeper than 64 directories") {
+	if len(problems) != 1 || !strings.Contains(problems[0].Message, "deeper than 64 directories") {
 		t.Errorf("problems %+v, want the deep directory", problems)
 	}
 }
@@ -104,8 +104,9 @@ func TestBadLockfiles(t *testing.T) {
 		{"future-berry/yarn.lock", "__metadata:\n  version: 99\n  cacheKey: 10c0\n", `unknown yarn.lock __metadata version "99"`},
 		{"long-line-yarn/yarn.lock", "# yarn lockfile v1\n" + strings.Repeat("x", maxYarnLine+1) + ":\n", "token too long"},
 		{"truncated-pnpm/pnpm-lock.yaml", cutAfter(pnpm, "resolution: {integrity: sha512-E22fsy"), "malformed YAML"},
-		{"future-pnpm/pnpm-lock.yaml", "lockfileVersion: '10.0'\n", `unknown lockfileVersion "10.0" (known: 5 to 9)`},
+		{"future-pnpm/pnpm-lock.yaml", "lockfileVersion: '10.0'\n", `unknown lockfileVersion "10.0" (known: 5.x, 6.x, 9.x)`},
 		{"old-pnpm/pnpm-lock.yaml", "lockfileVersion: 3.9\n", `unknown lockfileVersion "3.9"`},
+		{"seven-pnpm/pnpm-lock.yaml", "lockfileVersion: '7.0'\n", `unknown lockfileVersion "7.0"`},
 		{"no-version-pnpm/pnpm-lock.yaml", "packages: {}\n", "no lockfileVersion"},
 		{"not-yaml/pnpm-lock.yaml", "lockfileVersion: '9.0'\npackages: [\n", "malformed YAML"},
 		{"empty-pnpm/pnpm-lock.yaml", "", "empty file"},
@@ -143,29 +144,44 @@ func TestBadLockfiles(t *testing.T) {
 	if len(res.Lockfiles) != 1 || res.Lockfiles[0].Path != "good/package-lock.json" || len(res.Findings()) != len(appMatches) {
 		t.Errorf("the good lockfile was not scanned: %d lockfiles, %d findings", len(res.Lockfiles), len(res.Findings()))
 	}
-	if row := res.Row(); row.Status != "fail" || !strings.Contains(row.Detail, "25 of 26 lockfiles could not be read") {
+	if row := res.Row(); row.Status != "fail" || !strings.Contains(row.Detail, "26 of 27 lockfiles could not be read") {
 		t.Errorf("row %+v", row)
 	}
 }
 
-// TestPackagesLeftOut: packages from git or local folders have no npm
-// version to match, and are not listed.
-func TestPackagesLeftOut(t *testing.T) {
+// TestGitAndLocalPackages: a package from a local folder has nothing to
+// match and is left out, as is one named by a short commit hash; one from a
+// full git commit without a version may be affected by every advisory for
+// its name, and says so.
+func TestGitAndLocalPackages(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "package-lock.json"), `{
   "lockfileVersion": 1,
   "dependencies": {
     "local": {"version": "file:../local"},
     "from-git": {"version": "git+https://github.com/x/from-git.git#0123456789abcdef0123456789abcdef01234567"},
+    "short": {"version": "github:x/short#0123456"},
     "registry": {"version": "1.0.0"}
   }
 }`)
-	res, err := Scan(context.Background(), dir, Config{})
+	db := loadDB(t, rec("G-1", "from-git", semverRange(`{"introduced": "0"}`, `{"fixed": "2.0.0"}`)), rec("G-2", "from-git", `"versions": ["0.1.0"]`), rec("L", "local", semverRange(`{"introduced": "0"}`)))
+	res, err := Scan(context.Background(), dir, Config{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := res.Lockfiles[0].Packages; len(p) != 1 || p[0].Name != "registry" || p[0].Line != 6 {
-		t.Errorf("packages %+v, want registry only at line 6", p)
+	p := res.Lockfiles[0].Packages
+	if len(p) != 2 || p[0].Name != "from-git" || p[0].Version != "" || p[0].Commit != "0123456789abcdef0123456789abcdef01234567" || p[0].Line != 5 ||
+		p[1].Name != "registry" || p[1].Line != 7 {
+		t.Fatalf("packages %+v, want from-git (no version) and registry", p)
+	}
+	f := res.Findings()
+	if len(f) != 2 || f[0].Advisory.ID != "G-1" || f[1].Advisory.ID != "G-2" {
+		t.Fatalf("findings %+v, want G-1 and G-2", f)
+	}
+	if !f[0].NeedsReview || f[0].Package.Version != "" || f[0].Advisory.Fixed != "" ||
+		!strings.Contains(f[0].Message, "from-git from git commit 0123456789abcdef0123456789abcdef01234567, installed by package-lock.json, may be affected by G-1") ||
+		!strings.Contains(f[0].Message, "every advisory for the name is assumed to apply") {
+		t.Errorf("finding %+v", f[0])
 	}
 }
 

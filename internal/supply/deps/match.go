@@ -56,7 +56,7 @@ func severityOf(rec *osvRecord) severity {
 	if len(rec.DatabaseSpecific) > 0 && json.Unmarshal(rec.DatabaseSpecific, &specific) == nil {
 		name := strings.ToUpper(strings.TrimSpace(specific.Severity))
 		if score, ok := githubScores[name]; ok {
-			return severity{score: score, source: "database severity " + name}
+			return severity{score: score, source: fmt.Sprintf("database severity %s, scored %.1f", name, score)}
 		}
 	}
 	return severity{}
@@ -188,7 +188,7 @@ type match struct {
 }
 
 // match returns the advisories that affect version of the npm package name,
-// sorted by id.
+// one per id (a record repeated in the zip counts once), sorted by id.
 func (db *DB) match(name, version string) []match {
 	entries := db.byName[name]
 	if len(entries) == 0 || version == "" {
@@ -196,7 +196,7 @@ func (db *DB) match(name, version string) []match {
 	}
 	v := semantic.ParseSemverVersion(version)
 	var out []match
-	index := map[*advisory]int{}
+	index := map[string]int{}
 	for _, entry := range entries {
 		var why []string
 		if slices.Contains(entry.versions, version) {
@@ -210,16 +210,42 @@ func (db *DB) match(name, version string) []match {
 		if len(why) == 0 {
 			continue
 		}
-		i, seen := index[entry.adv]
+		i, seen := index[entry.adv.ID]
 		if !seen {
 			i = len(out)
-			index[entry.adv] = i
+			index[entry.adv.ID] = i
 			out = append(out, match{adv: entry.adv})
 		}
 		m := &out[i]
 		m.ranges = append(m.ranges, why...)
 		if f := lowestFixAbove(entry, v); f != "" && (m.fixed == "" || compareVersions(semantic.ParseSemverVersion(f), semantic.ParseSemverVersion(m.fixed)) < 0) {
 			m.fixed = f
+		}
+	}
+	slices.SortFunc(out, func(a, b match) int { return cmp.Compare(a.adv.ID, b.adv.ID) })
+	return out
+}
+
+// matchAny returns every advisory for the npm package name, one per id,
+// sorted by id: what may affect a package whose version is unknown (one
+// installed from a git commit that a package-lock v1 gives no version for).
+// osv-scanner does the same, on the principle that a false positive is
+// better than a false negative.
+func (db *DB) matchAny(name string) []match {
+	var out []match
+	index := map[string]int{}
+	for _, entry := range db.byName[name] {
+		i, seen := index[entry.adv.ID]
+		if !seen {
+			i = len(out)
+			index[entry.adv.ID] = i
+			out = append(out, match{adv: entry.adv})
+		}
+		if len(entry.versions) > 0 {
+			out[i].ranges = append(out[i].ranges, "versions "+listVersions(entry.versions))
+		}
+		for _, r := range entry.ranges {
+			out[i].ranges = append(out[i].ranges, describe(r))
 		}
 	}
 	slices.SortFunc(out, func(a, b match) int { return cmp.Compare(a.adv.ID, b.adv.ID) })
@@ -255,10 +281,10 @@ func listVersions(vs []string) string {
 	return strings.Join(vs[:shown], ", ") + fmt.Sprintf(" and %d more", len(vs)-shown)
 }
 
-// cvss is the score a finding gets from the severity, and what its message says of it.
+// cvss is the score a finding gets from the severity, and where it comes from.
 func (s severity) cvss(rule finding.Rule) (float64, string) {
 	if s.source == "" {
-		return rule.CVSS, "the advisory gives no severity, reported as medium"
+		return rule.CVSS, fmt.Sprintf("none in the advisory, scored %.1f (medium)", rule.CVSS)
 	}
-	return s.score, "severity from " + s.source
+	return s.score, s.source
 }

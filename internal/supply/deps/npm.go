@@ -240,6 +240,11 @@ func (p *npmParser) v1Deps(into map[string]*npmEntry, parent string, depth int) 
 				e.Name, e.Version = real[:i], real[i+1:]
 			}
 		}
+		// A git URL or a "file:" path is no version: the extractor gives
+		// none for them either. npm versions start with a digit.
+		if e.Version != "" && (e.Version[0] < '0' || e.Version[0] > '9') {
+			e.Version = ""
+		}
 		e.Resolved, e.Dependencies = dep.Resolved, dep.Requires
 		into[at] = e
 	}
@@ -387,6 +392,9 @@ func (lock *npmLock) graph(m *manifest) *depGraph {
 			name = npmNameOf(k)
 		}
 		n := gnode{label: name + "@" + e.Version, id: name + "@" + e.Version, line: e.line}
+		if e.Version == "" {
+			n.label = name // from git: no version
+		}
 		if !strings.Contains(k, "node_modules/") {
 			n.root, n.label = true, name // a workspace
 		}

@@ -28,6 +28,7 @@ type pnpmLock struct {
 	major     int
 	importers map[string]pnpmImporter
 	graphKeys map[string]pnpmPackage // snapshots (v9) or packages: the graph's nodes
+	packages  map[string]pnpmPackage // packages, by key
 	lines     map[string]int         // the first line of each package ("name@version") under packages
 	entries   []pnpmEntry            // the packages entries, as the extractor reads them
 }
@@ -52,7 +53,7 @@ type pnpmPackage struct {
 // parsePnpmLock reads a pnpm-lock.yaml of lockfileVersion 5 to 9 (all its
 // YAML documents).
 func parsePnpmLock(data []byte) (*pnpmLock, error) {
-	lock := &pnpmLock{importers: map[string]pnpmImporter{}, graphKeys: map[string]pnpmPackage{}, lines: map[string]int{}}
+	lock := &pnpmLock{importers: map[string]pnpmImporter{}, graphKeys: map[string]pnpmPackage{}, packages: map[string]pnpmPackage{}, lines: map[string]int{}}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for docs := 0; ; docs++ {
 		if docs == maxYAMLDocuments {
@@ -152,6 +153,7 @@ func (lock *pnpmLock) addDocument(doc *yaml.Node) error {
 			return err
 		}
 		lock.entries = append(lock.entries, pnpmEntry{versionNode, k, v})
+		lock.packages[k.Value] = p
 		if name, version := lock.identity(k.Value, p); name != "" && version != "" {
 			if id := name + "@" + version; lock.lines[id] == 0 || k.Line < lock.lines[id] {
 				lock.lines[id] = k.Line
@@ -201,23 +203,30 @@ func readImporter(n *yaml.Node) (pnpmImporter, error) {
 	return imp, nil
 }
 
-// pnpmMajor reads lockfileVersion ("6.0", '9.0' or 5.4) and keeps its major.
+// pnpmMajor reads lockfileVersion ('9.0', '6.0' or 5.4) and keeps its
+// major: 5 (pnpm 7), 6 (pnpm 8) or 9 (pnpm 9 and 10).
 func pnpmMajor(n *yaml.Node) (int, error) {
 	if n == nil {
 		return 0, errors.New("no lockfileVersion")
 	}
 	f, err := strconv.ParseFloat(n.Value, 64)
-	if n.Kind != yaml.ScalarNode || err != nil || f < 5 || f >= 10 {
-		return 0, fmt.Errorf("unknown lockfileVersion %q (known: 5 to 9)", shorten(n.Value))
+	if major := int(f); n.Kind == yaml.ScalarNode && err == nil && f >= 0 && (major == 5 || major == 6 || major == 9) {
+		return major, nil
 	}
-	return int(f), nil
+	return 0, fmt.Errorf("unknown lockfileVersion %q (known: 5.x, 6.x, 9.x)", shorten(n.Value))
 }
 
 // identity is the package name and version of a package key (peer suffix
-// dropped), unless the entry names them itself.
+// dropped), unless the entry names them itself, or (for a v9 snapshot) its
+// packages entry does.
 func (lock *pnpmLock) identity(key string, p pnpmPackage) (string, string) {
 	if p.Name != "" && p.Version != "" {
 		return p.Name, p.Version
+	}
+	if base, _, _ := strings.Cut(key, "("); lock.major >= 9 {
+		if q := lock.packages[base]; q.Name != "" && q.Version != "" {
+			return q.Name, q.Version
+		}
 	}
 	key = strings.Trim(key, "'")
 	if lock.major < 6 {

@@ -86,7 +86,6 @@ func PackageLock(n int) ([]byte, []Package) {
 		Version         string            `json:"version,omitempty"`
 		Name            string            `json:"name,omitempty"`
 		Resolved        string            `json:"resolved,omitempty"`
-		Dev             bool              `json:"dev,omitempty"`
 		Dependencies    map[string]string `json:"dependencies,omitempty"`
 		DevDependencies map[string]string `json:"devDependencies,omitempty"`
 	}
@@ -113,19 +112,10 @@ func PackageLock(n int) ([]byte, []Package) {
 		}
 		packages["node_modules/"+name(i)] = e
 		pkgs = append(pkgs, Package{name(i), version(i)})
-		if i%10 == 9 && len(pkgs) < n {
+		if i%10 == 9 {
 			nested := version(i + 1000)
 			packages["node_modules/"+name(i-1)+"/node_modules/"+name(i)] = entry{Version: nested}
 			pkgs = append(pkgs, Package{name(i), nested})
-		}
-	}
-	// The development dependencies' subtrees are for development only.
-	for i := 40; i < 50; i++ {
-		for _, d := range []int{i*3 + 1, i*3 + 2, i*3 + 3} {
-			if e, ok := packages["node_modules/"+name(d)]; ok {
-				e.Dev = true
-				packages["node_modules/"+name(d)] = e
-			}
 		}
 	}
 	packages[""] = root
@@ -138,12 +128,12 @@ func PackageLock(n int) ([]byte, []Package) {
 }
 
 // Advisories returns OSV records for the packages: every fourth package
-// (of those installed at one version only) gets between one and six advisories, alternately affecting and
-// sparing its version, with several ranges, last_affected events, explicit
-// versions, CVSS vectors and database severities, and a withdrawn one now
-// and then; others more advisories name packages the lockfile does not
-// install, like the rest of a real database. want is the number of
-// (package version, advisory) pairs that match.
+// installed at one version only gets between two and six advisories, some
+// affecting its version and some sparing it, with several ranges,
+// last_affected events, explicit versions, CVSS vectors, database
+// severities and withdrawn advisories. The given number of others name
+// packages the lockfile does not install, like the rest of a real database.
+// want is the number of (package version, advisory) pairs that match.
 func Advisories(pkgs []Package, others int) (records map[string][]byte, want int) {
 	records = map[string][]byte{}
 	severities := []string{"LOW", "MODERATE", "HIGH", "CRITICAL"}
