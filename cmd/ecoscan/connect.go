@@ -11,7 +11,6 @@ import (
 	"github.com/ecoscan/ecoscan/internal/connect"
 	"github.com/ecoscan/ecoscan/internal/connect/token"
 	"github.com/ecoscan/ecoscan/internal/httpx"
-	"github.com/ecoscan/ecoscan/internal/supply"
 )
 
 func newConnect(c *common) *cobra.Command {
@@ -73,7 +72,7 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 				AllowHosts:   allowHosts,
 				SkipHosts:    skipHosts,
 				Source:       source,
-				SourceConfig: supply.Config{OSVDB: src.osvDB, ExcludeDev: src.excludeDev, Secrets: true},
+				SourceConfig: src.config(true),
 				Domain:       domainCfg,
 				Version:      version,
 			}
@@ -110,5 +109,6 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 	f.StringVar(&source, "source", "", "the app's source tree: also scan its lockfiles (9) and committed secrets (5)")
 	dns.register(cmd)
 	src.register(cmd)
+	f.BoolVar(&src.includeNodeModules, "include-node-modules", false, "with --source: scan node_modules for secrets too")
 	return cmd
 }

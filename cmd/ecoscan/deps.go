@@ -12,13 +12,20 @@ import (
 
 // sourceFlags are the flags of the source scans (deps, connect --source).
 type sourceFlags struct {
-	osvDB      string
-	excludeDev bool
+	osvDB              string
+	excludeDev         bool
+	includeNodeModules bool
 }
 
 func (s *sourceFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.osvDB, "osv-db", "", "offline OSV database: a directory in osv-scanner's layout (DIR/osv-scalibr/npm/all.zip) or the zip (or "+supply.EnvOSVDB+"; default: the copy 'ecoscan update' installed)")
 	cmd.Flags().BoolVar(&s.excludeDev, "exclude-dev", false, "leave out vulnerable development-only dependencies")
+}
+
+// config is the source scan's configuration; secrets says whether
+// committed secrets are scanned too.
+func (s *sourceFlags) config(secrets bool) supply.Config {
+	return supply.Config{OSVDB: s.osvDB, ExcludeDev: s.excludeDev, Secrets: secrets, IncludeNodeModules: s.includeNodeModules}
 }
 
 func newDeps(c *common) *cobra.Command {
@@ -42,7 +49,7 @@ run 'ecoscan update' or give --osv-db.`,
 				Target:    finding.Target{Kind: "deps", Ref: args[0]},
 				StartedAt: time.Now(),
 			}
-			res, err := supply.Scan(cmd.Context(), args[0], supply.Config{OSVDB: src.osvDB, ExcludeDev: src.excludeDev})
+			res, err := supply.Scan(cmd.Context(), args[0], src.config(false))
 			if err != nil {
 				return err
 			}

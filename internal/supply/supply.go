@@ -27,6 +27,8 @@ type Config struct {
 	OSVDB      string
 	ExcludeDev bool // leave out findings in development-only dependencies
 	Secrets    bool // also scan for committed secrets (requirement 5)
+	// IncludeNodeModules also scans node_modules for secrets (skipped by default).
+	IncludeNodeModules bool
 }
 
 // Result is the findings, checks-table rows and errors of a source scan.
@@ -56,7 +58,7 @@ func Scan(ctx context.Context, dir string, cfg Config) (*Result, error) {
 	out.Errors = append(out.Errors, d.Errors()...)
 	out.Checks = append(out.Checks, d.Row())
 	if cfg.Secrets {
-		s, err := secrets.Scan(ctx, dir, secrets.Config{})
+		s, err := secrets.Scan(ctx, dir, secrets.Config{IncludeNodeModules: cfg.IncludeNodeModules})
 		if err != nil {
 			return nil, err
 		}
