@@ -94,7 +94,7 @@ endpoints are tried as that user (1.2). Secrets never appear in any output.`,
 				return err
 			}
 			c.diag("scanned %s: %d findings, %d errors", args[0], len(rep.Findings), len(rep.Errors))
-			return c.emit(rep, format, failOn)
+			return c.emitTree(rep, format, failOn, source)
 		},
 	}
 	f := cmd.Flags()

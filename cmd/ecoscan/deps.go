@@ -57,7 +57,7 @@ run 'ecoscan update' or give --osv-db.`,
 			rep.Checks = checksTable(res.Checks, "not tested by the dependency scan")
 			rep.Finish(time.Now())
 			c.diag("scanned %s: %d findings, %d errors", args[0], len(rep.Findings), len(rep.Errors))
-			return c.emit(rep, format, failOn)
+			return c.emitTree(rep, format, failOn, args[0])
 		},
 	}
 	src.register(cmd)

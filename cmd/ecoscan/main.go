@@ -20,6 +20,7 @@ import (
 
 	"github.com/ecoscan/ecoscan/internal/finding"
 	"github.com/ecoscan/ecoscan/internal/report"
+	"github.com/ecoscan/ecoscan/internal/suppress"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -58,11 +59,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // common holds the flags every scan command shares.
 type common struct {
-	format  string
-	output  string
-	failOn  string
-	timeout time.Duration
-	quiet   bool
+	format   string
+	output   string
+	failOn   string
+	timeout  time.Duration
+	quiet    bool
+	config   string // --config: the suppressions file
+	baseline string // --baseline: an earlier JSON report
+
+	// The --config and --baseline files, read by outputSettings before the
+	// scan so that a mistake in them never costs one.
+	suppressions *suppress.Config
+	known        *suppress.Baseline
 
 	stdout, stderr io.Writer
 }
@@ -85,7 +93,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&c.failOn, "fail-on", "low", "exit 1 when a finding is at or above this severity: none, low, medium, high, critical")
 	pf.DurationVar(&c.timeout, "timeout", 30*time.Second, "time limit of one request")
 	pf.BoolVarP(&c.quiet, "quiet", "q", false, "no progress or diagnostics on stderr")
-	root.AddCommand(newConnect(c), newHost(c), newDeps(c), newUpdate(c), newVersion(stdout))
+	pf.StringVar(&c.config, "config", "", "suppressions file (default: "+suppress.ConfigFile+" at the root of the scanned directory: deps <dir>, forge <dir>, connect --source <dir>); see docs/config.md")
+	pf.StringVar(&c.baseline, "baseline", "", "an earlier report of ecoscan --format json: leave out the findings it has, report only what is new")
+	root.AddCommand(newConnect(c), newForge(c), newHost(c), newDeps(c), newUpdate(c), newVersion(stdout))
 	return root
 }
 
@@ -107,8 +117,9 @@ func newVersion(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// outputSettings checks the output flags before a scan starts, so that a
-// usage mistake never costs a scan.
+// outputSettings checks the output flags, and reads the --config and
+// --baseline files, before a scan starts, so that a usage mistake never
+// costs a scan.
 func (c *common) outputSettings() (report.Format, finding.FailOn, error) {
 	failOn, err := finding.ParseFailOn(c.failOn)
 	if err != nil {
@@ -119,7 +130,20 @@ func (c *common) outputSettings() (report.Format, finding.FailOn, error) {
 		name = c.defaultFormat()
 	}
 	f, err := report.Lookup(name)
-	return f, failOn, err
+	if err != nil {
+		return nil, failOn, err
+	}
+	if c.config != "" {
+		if c.suppressions, err = suppress.LoadConfig(c.config); err != nil {
+			return nil, failOn, fmt.Errorf("--config: %w", err)
+		}
+	}
+	if c.baseline != "" {
+		if c.known, err = suppress.LoadBaseline(c.baseline); err != nil {
+			return nil, failOn, fmt.Errorf("--baseline: %w", err)
+		}
+	}
+	return f, failOn, nil
 }
 
 // defaultFormat is text on a terminal, else the --output file's extension, else json.
@@ -130,6 +154,10 @@ func (c *common) defaultFormat() string {
 			return "sarif"
 		case ".txt":
 			return "text"
+		case ".md", ".markdown":
+			return "markdown"
+		case ".html", ".htm":
+			return "html"
 		}
 		return "json"
 	}
@@ -139,8 +167,19 @@ func (c *common) defaultFormat() string {
 	return "json"
 }
 
-// emit writes the report and turns it into the exit code.
+// emit applies --baseline and --config to the report of a scan without a
+// source tree, writes the report and turns it into the exit code.
 func (c *common) emit(r *finding.Report, f report.Format, failOn finding.FailOn) error {
+	return c.emitTree(r, f, failOn, "")
+}
+
+// emitTree is emit for a scan of the source tree at treeRoot, whose
+// .ecoscan.yml applies when --config is not given. It is the one place every
+// scan command's report passes through.
+func (c *common) emitTree(r *finding.Report, f report.Format, failOn finding.FailOn, treeRoot string) error {
+	if err := c.applyPolicy(r, treeRoot); err != nil {
+		return err
+	}
 	w := c.stdout
 	if c.output != "" {
 		file, err := os.Create(c.output)
@@ -156,6 +195,36 @@ func (c *common) emit(r *finding.Report, f report.Format, failOn finding.FailOn)
 	}
 	if code := r.ExitCode(failOn); code != finding.ExitClean {
 		return exitError{code}
+	}
+	return nil
+}
+
+// applyPolicy leaves out the findings --baseline knows, then marks the
+// findings that a suppression of --config (or else of treeRoot's
+// .ecoscan.yml) matches, and says on stderr what it did and what expired.
+func (c *common) applyPolicy(r *finding.Report, treeRoot string) error {
+	if c.known != nil {
+		c.known.Apply(r)
+		c.diag("baseline %s: %d known findings left out", c.baseline, r.Baseline.Known)
+	}
+	cfg := c.suppressions
+	if treeRoot != "" {
+		found, err := suppress.FindConfig(treeRoot)
+		switch {
+		case err != nil && cfg == nil:
+			return fmt.Errorf("suppressions: %w", err)
+		case (err != nil || found != nil) && cfg != nil:
+			c.diag("using --config %s; %s is not read", c.config, filepath.Join(treeRoot, suppress.ConfigFile))
+		case found != nil:
+			cfg = found
+		}
+	}
+	if cfg != nil {
+		cfg.Apply(r, time.Now())
+		c.diag("%s: %d findings suppressed", cfg.Path, r.Suppressed())
+	}
+	for _, w := range r.Warnings {
+		c.diag("warning: %s: %s", w.Scope, w.Message)
 	}
 	return nil
 }

@@ -75,6 +75,28 @@ type Finding struct {
 	NeedsReview bool      `json:"needs_review,omitempty"` // the evidence cannot settle it alone: a person should confirm
 	Package     *Package  `json:"package,omitempty"`
 	Advisory    *Advisory `json:"advisory,omitempty"`
+	// Suppression is set when a suppression of the scan's configuration
+	// matched the finding: it stays in the report, shown as suppressed, and
+	// counts neither in the summary nor for the exit code.
+	Suppression *Suppression `json:"suppression,omitempty"`
+}
+
+// Suppressed reports whether a suppression applies to the finding.
+func (f Finding) Suppressed() bool { return f.Suppression != nil }
+
+// How a suppression matched a finding (Suppression.By).
+const (
+	ByFingerprint = "fingerprint" // the finding's fingerprint was listed
+	ByRule        = "rule"        // the finding's rule, and its location if one was given
+)
+
+// Suppression records why a finding does not count: the entry of the
+// configuration (.ecoscan.yml or --config) that matched it and had not expired.
+type Suppression struct {
+	By      string `json:"by"`               // ByFingerprint or ByRule
+	Reason  string `json:"reason"`           // why the finding is accepted, as the config says
+	Expires string `json:"expires"`          // the last day (YYYY-MM-DD, UTC) the suppression applies
+	Source  string `json:"source,omitempty"` // the config file and line of the entry, "path:line"
 }
 
 // Package names a third-party component (dependency findings).
@@ -225,6 +247,21 @@ type Target struct {
 	AppName string `json:"app_name,omitempty"`
 }
 
+// Baseline records that a baseline report was applied: the findings whose
+// fingerprints it lists were left out of this report as already known.
+type Baseline struct {
+	File  string `json:"file"`  // the baseline report, as given
+	Known int    `json:"known"` // findings left out because the baseline has them
+}
+
+// Warning is something about the scan's configuration that the reader should
+// act on, such as a suppression that expired. Scope names where it is (the
+// config file and line); the message says what is wrong.
+type Warning struct {
+	Scope   string `json:"scope"`
+	Message string `json:"message"`
+}
+
 // Schema is the value of Report.Schema for this version of the report.
 const Schema = "ecoscan.report/v1"
 
@@ -238,6 +275,8 @@ type Report struct {
 	Findings   []Finding `json:"findings"`
 	Checks     []Check   `json:"checks"`
 	Errors     []Error   `json:"errors"`
+	Baseline   *Baseline `json:"baseline,omitempty"` // set when --baseline left known findings out
+	Warnings   []Warning `json:"warnings,omitempty"` // expired suppressions and the like
 }
 
 // Finish completes a report: it sets the finish time, gives every finding its
@@ -267,11 +306,28 @@ func (r *Report) Finish(at time.Time) {
 	}
 }
 
-// Count returns the number of findings of each severity.
+// Count returns the number of findings of each severity that count: the
+// suppressed ones are left out (see Suppressed).
 func (r *Report) Count() map[Severity]int {
 	n := map[Severity]int{}
 	for _, f := range r.Findings {
-		n[f.Severity]++
+		if !f.Suppressed() {
+			n[f.Severity]++
+		}
+	}
+	return n
+}
+
+// Active returns the number of findings that count: those not suppressed.
+func (r *Report) Active() int { return len(r.Findings) - r.Suppressed() }
+
+// Suppressed returns the number of suppressed findings.
+func (r *Report) Suppressed() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Suppressed() {
+			n++
+		}
 	}
 	return n
 }
@@ -305,12 +361,13 @@ const (
 )
 
 // ExitCode is the one place that decides a completed scan's exit code.
+// Suppressed findings never fail a scan.
 func (r *Report) ExitCode(threshold FailOn) int {
 	if threshold.none {
 		return ExitClean
 	}
 	for _, f := range r.Findings {
-		if f.Severity >= threshold.min {
+		if !f.Suppressed() && f.Severity >= threshold.min {
 			return ExitFindings
 		}
 	}

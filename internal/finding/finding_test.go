@@ -2,6 +2,7 @@ package finding
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,99 @@ func TestMergeChecks(t *testing.T) {
 	// is not a pass of 6.2.
 	if got := MergeChecks("6.2", Check{Status: Pass, Detail: "certificate trusted"}, Check{Status: Skipped, Detail: "RDAP unreachable"}); got.Status != Skipped {
 		t.Errorf("a skipped part must keep the requirement from passing: %+v", got)
+	}
+}
+
+func TestSuppressedFindingsDoNotCount(t *testing.T) {
+	accepted := &Suppression{By: ByRule, Reason: "accepted risk", Expires: "2027-01-31"}
+	tests := []struct {
+		name           string
+		findings       []Finding
+		failOn         string
+		wantExit       int
+		wantActive     int
+		wantSuppressed int
+		wantCount      map[Severity]int
+	}{
+		{
+			name:           "only suppressed",
+			findings:       []Finding{{Severity: Critical, Suppression: accepted}},
+			failOn:         "low",
+			wantExit:       ExitClean,
+			wantActive:     0,
+			wantSuppressed: 1,
+			wantCount:      map[Severity]int{},
+		},
+		{
+			name:           "suppressed critical, active low",
+			findings:       []Finding{{Severity: Critical, Suppression: accepted}, {Severity: Low}},
+			failOn:         "high",
+			wantExit:       ExitClean,
+			wantActive:     1,
+			wantSuppressed: 1,
+			wantCount:      map[Severity]int{Low: 1},
+		},
+		{
+			name:           "active high beside a suppressed one",
+			findings:       []Finding{{Severity: High, Suppression: accepted}, {Severity: High}},
+			failOn:         "high",
+			wantExit:       ExitFindings,
+			wantActive:     1,
+			wantSuppressed: 1,
+			wantCount:      map[Severity]int{High: 1},
+		},
+		{
+			name:      "nothing suppressed",
+			findings:  []Finding{{Severity: Medium}, {Severity: Medium}},
+			failOn:    "medium",
+			wantExit:  ExitFindings,
+			wantCount: map[Severity]int{Medium: 2}, wantActive: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Report{Findings: tt.findings}
+			th, err := ParseFailOn(tt.failOn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.ExitCode(th); got != tt.wantExit {
+				t.Errorf("exit %d, want %d", got, tt.wantExit)
+			}
+			if got := r.Active(); got != tt.wantActive {
+				t.Errorf("Active() = %d, want %d", got, tt.wantActive)
+			}
+			if got := r.Suppressed(); got != tt.wantSuppressed {
+				t.Errorf("Suppressed() = %d, want %d", got, tt.wantSuppressed)
+			}
+			if got := r.Count(); !maps.Equal(got, tt.wantCount) {
+				t.Errorf("Count() = %v, want %v", got, tt.wantCount)
+			}
+		})
+	}
+}
+
+func TestSuppressionJSON(t *testing.T) {
+	f := Finding{Severity: High, Suppression: &Suppression{By: ByFingerprint, Reason: "r", Expires: "2027-01-31", Source: ".ecoscan.yml:4"}}
+	b, err := json.Marshal(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"suppression":{"by":"fingerprint","reason":"r","expires":"2027-01-31","source":".ecoscan.yml:4"}`; !strings.Contains(string(b), want) {
+		t.Errorf("finding JSON %s lacks %s", b, want)
+	}
+	b, err = json.Marshal(Finding{Severity: High})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "suppression") {
+		t.Errorf("a finding without suppression shows one: %s", b)
+	}
+	b, err = json.Marshal(&Report{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "baseline") || strings.Contains(string(b), "warnings") {
+		t.Errorf("a report without baseline or warnings shows them: %s", b)
 	}
 }

@@ -5,12 +5,14 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/ecoscan/ecoscan/internal/finding"
+	"github.com/ecoscan/ecoscan/internal/requirement"
 )
 
 // Options are the settings a format may honour.
@@ -25,7 +27,7 @@ type Format interface {
 }
 
 // formats is the one list of output formats.
-var formats = []Format{textFormat{}, jsonFormat{}, sarifFormat{}}
+var formats = []Format{textFormat{}, jsonFormat{}, sarifFormat{}, markdownFormat{}, htmlFormat{}}
 
 // Lookup returns the format with this name.
 func Lookup(name string) (Format, error) {
@@ -44,4 +46,72 @@ func Names() []string {
 		names = append(names, f.Name())
 	}
 	return slices.Clip(names)
+}
+
+// requirementGroup is the findings of one requirement that count (not
+// suppressed), worst first, with their number by severity.
+type requirementGroup struct {
+	ID       string // the requirement's number, as the findings give it
+	Title    string // the catalog's title of the requirement; "" for a number it does not know
+	Findings []finding.Finding
+	Count    map[finding.Severity]int
+}
+
+// groupByRequirement groups the findings that count by requirement, in the
+// catalog's order, with requirements the catalog does not know after them in
+// the order of their numbers. Suppressed findings are left out.
+func groupByRequirement(findings []finding.Finding) []requirementGroup {
+	rank := map[string]int{}
+	for i, req := range requirement.All() {
+		rank[req.ID] = i
+	}
+	byID := map[string]*requirementGroup{}
+	var groups []*requirementGroup
+	for _, f := range worstFirst(findings) {
+		if f.Suppressed() {
+			continue
+		}
+		g, ok := byID[f.Requirement]
+		if !ok {
+			g = &requirementGroup{ID: f.Requirement, Count: map[finding.Severity]int{}}
+			if req, known := requirement.Lookup(f.Requirement); known {
+				g.Title = req.Title
+			}
+			byID[f.Requirement] = g
+			groups = append(groups, g)
+		}
+		g.Findings = append(g.Findings, f)
+		g.Count[f.Severity]++
+	}
+	slices.SortFunc(groups, func(a, b *requirementGroup) int {
+		ra, aKnown := rank[a.ID]
+		rb, bKnown := rank[b.ID]
+		switch {
+		case aKnown && bKnown:
+			return cmp.Compare(ra, rb)
+		case aKnown != bKnown:
+			if aKnown {
+				return -1
+			}
+			return 1
+		default:
+			return cmp.Compare(a.ID, b.ID)
+		}
+	})
+	out := make([]requirementGroup, len(groups))
+	for i, g := range groups {
+		out[i] = *g
+	}
+	return out
+}
+
+// suppressedFindings returns the suppressed findings, worst first.
+func suppressedFindings(findings []finding.Finding) []finding.Finding {
+	var out []finding.Finding
+	for _, f := range worstFirst(findings) {
+		if f.Suppressed() {
+			out = append(out, f)
+		}
+	}
+	return out
 }

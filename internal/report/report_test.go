@@ -196,7 +196,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
-	for _, name := range []string{"text", "json", "sarif"} {
+	for _, name := range []string{"text", "json", "sarif", "markdown", "html"} {
 		f, err := Lookup(name)
 		if err != nil {
 			t.Errorf("Lookup(%q): %v", name, err)
@@ -213,7 +213,7 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q) error %q does not list the formats", name, err)
 		}
 	}
-	if got, want := Names(), []string{"text", "json", "sarif"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"text", "json", "sarif", "markdown", "html"}; !slices.Equal(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
 }

@@ -16,8 +16,10 @@ import (
 )
 
 // sarifFormat is the SARIF 2.1.0 log of a report, for code-scanning tools:
-// one run, one reportingDescriptor per rule, one result per finding, and the
-// scan's errors as tool execution notifications.
+// one run, one reportingDescriptor per rule, one result per finding (a
+// suppressed one with an "external" suppression whose justification is the
+// reason), the scan's errors as tool execution notifications and its
+// warnings as tool configuration notifications.
 type sarifFormat struct{}
 
 // Name is "sarif", the value of --format.
@@ -71,6 +73,10 @@ func sarifLog(r *finding.Report) (*sarif.Report, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.Baseline != nil {
+			// Findings the baseline knew were left out: what is left is new.
+			result.WithBaselineState("new")
+		}
 		run.AddResult(result)
 	}
 
@@ -86,13 +92,22 @@ func sarifLog(r *finding.Report) (*sarif.Report, error) {
 			WithLevel(sarif.LevelError).
 			WithMessage(sarif.NewTextMessage(e.Scope + ": " + e.Message)))
 	}
+	for _, w := range r.Warnings {
+		inv.AddToolConfigurationNotification(sarif.NewNotification().
+			WithLevel(sarif.LevelWarning).
+			WithMessage(sarif.NewTextMessage(w.Scope + ": " + w.Message)))
+	}
 	run.AddInvocation(inv)
 
 	checks := r.Checks
 	if checks == nil {
 		checks = []finding.Check{}
 	}
-	run.WithProperties(sarif.NewPropertyBag().Add("target", r.Target).Add("checks", checks))
+	props := sarif.NewPropertyBag().Add("target", r.Target).Add("checks", checks)
+	if r.Baseline != nil {
+		props.Add("baseline", r.Baseline)
+	}
+	run.WithProperties(props)
 
 	return sarif.NewReport().AddRun(run), nil
 }
@@ -170,6 +185,17 @@ func sarifResult(f finding.Finding, ruleIndex int) (*sarif.Result, error) {
 		WithProperties(props)
 	if loc := sarifLocation(f.Location); loc != nil {
 		result.AddLocation(loc)
+	}
+	if s := f.Suppression; s != nil {
+		sp := sarif.NewPropertyBag().Add("by", s.By).Add("expires", s.Expires)
+		if s.Source != "" {
+			sp.Add("source", s.Source)
+		}
+		result.AddSuppression(sarif.NewSuppression().
+			WithKind("external").
+			WithStatus("accepted").
+			WithJustification(s.Reason).
+			WithProperties(sp))
 	}
 	return result, nil
 }

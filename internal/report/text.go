@@ -35,7 +35,10 @@ func (textFormat) Write(w io.Writer, r *finding.Report, opts Options) error {
 	p := &textPrinter{color: opts.Color}
 	p.header(r)
 	p.findings(r.Findings)
+	p.suppressed(r.Findings)
+	p.baseline(r.Baseline)
 	p.checks(r.Checks)
+	p.warnings(r.Warnings)
 	p.errors(r.Errors)
 	p.summary(r)
 	if _, err := io.WriteString(w, p.b.String()); err != nil {
@@ -118,14 +121,71 @@ func (p *textPrinter) header(r *finding.Report) {
 }
 
 func (p *textPrinter) findings(findings []finding.Finding) {
-	if len(findings) == 0 {
+	var active []finding.Finding
+	for _, f := range worstFirst(findings) {
+		if !f.Suppressed() {
+			active = append(active, f)
+		}
+	}
+	if len(active) == 0 {
 		p.b.WriteString(p.paint(sgrBold, "No findings.") + "\n\n")
 		return
 	}
-	fmt.Fprintf(&p.b, "%s\n\n", p.paint(sgrBold, fmt.Sprintf("Findings (%d)", len(findings))))
-	for _, f := range worstFirst(findings) {
+	fmt.Fprintf(&p.b, "%s\n\n", p.paint(sgrBold, fmt.Sprintf("Findings (%d)", len(active))))
+	for _, f := range active {
 		p.finding(f)
 	}
+}
+
+// suppressed lists the suppressed findings, one line each with the
+// suppression's reason, expiry and source below it, dimmed.
+func (p *textPrinter) suppressed(findings []finding.Finding) {
+	list := suppressedFindings(findings)
+	if len(list) == 0 {
+		return
+	}
+	fmt.Fprintf(&p.b, "%s\n", p.paint(sgrBold, fmt.Sprintf("Suppressed (%d)", len(list))))
+	for _, f := range list {
+		label := strings.ToUpper(f.Severity.String())
+		line := "  " + label + strings.Repeat(" ", max(1, 9-len(label))) + clean(f.Rule) + "  " + clean(f.Location.String())
+		p.b.WriteString(p.paint(sgrDim, line) + "\n")
+		s := f.Suppression
+		how := "until " + clean(s.Expires) + ", by " + clean(s.By)
+		if s.Source != "" {
+			how += " (" + clean(s.Source) + ")"
+		}
+		lines := cleanLines(s.Reason)
+		p.b.WriteString(fieldIndent + how + ": " + lines[0] + "\n")
+		for _, more := range lines[1:] {
+			p.b.WriteString(fieldIndent + "  " + more + "\n")
+		}
+		p.b.WriteString(fieldIndent + "fingerprint " + clean(f.Fingerprint) + "\n")
+	}
+	p.b.WriteString("\n")
+}
+
+// baseline says how many findings a baseline left out.
+func (p *textPrinter) baseline(b *finding.Baseline) {
+	if b == nil {
+		return
+	}
+	fmt.Fprintf(&p.b, "%s %s known from %s left out.\n\n", p.paint(sgrBold, "Baseline:"), plural(b.Known, "finding"), clean(b.File))
+}
+
+// warnings lists the report's warnings, each with its scope.
+func (p *textPrinter) warnings(list []finding.Warning) {
+	if len(list) == 0 {
+		return
+	}
+	fmt.Fprintf(&p.b, "%s\n", p.paint(sgrBold, fmt.Sprintf("Warnings (%d)", len(list))))
+	for _, w := range list {
+		lines := cleanLines(w.Message)
+		p.b.WriteString("  " + p.paint(sgrYellow, clean(w.Scope)) + ": " + lines[0] + "\n")
+		for _, more := range lines[1:] {
+			p.b.WriteString("    " + more + "\n")
+		}
+	}
+	p.b.WriteString("\n")
 }
 
 func (p *textPrinter) finding(f finding.Finding) {
@@ -240,8 +300,18 @@ func (p *textPrinter) summary(r *finding.Report) {
 		}
 		bySeverity = append(bySeverity, text)
 	}
-	fmt.Fprintf(&p.b, "%s %s (%s), %s\n", p.paint(sgrBold, "Summary:"),
-		plural(len(r.Findings), "finding"), strings.Join(bySeverity, ", "), plural(len(r.Errors), "error"))
+	parts := []string{plural(r.Active(), "finding") + " (" + strings.Join(bySeverity, ", ") + ")"}
+	if n := r.Suppressed(); n > 0 {
+		parts = append(parts, strconv.Itoa(n)+" suppressed")
+	}
+	if r.Baseline != nil {
+		parts = append(parts, strconv.Itoa(r.Baseline.Known)+" known from the baseline")
+	}
+	if len(r.Warnings) > 0 {
+		parts = append(parts, plural(len(r.Warnings), "warning"))
+	}
+	parts = append(parts, plural(len(r.Errors), "error"))
+	fmt.Fprintf(&p.b, "%s %s\n", p.paint(sgrBold, "Summary:"), strings.Join(parts, ", "))
 }
 
 // plural is "1 finding" or "2 findings".

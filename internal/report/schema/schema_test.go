@@ -129,6 +129,18 @@ func TestValidVariants(t *testing.T) {
 			dependency(doc)
 			finding0(doc)["advisory"] = map[string]any{"id": "GHSA-p6mc-m468-83gw"}
 		},
+		"suppressed by fingerprint": func(doc map[string]any) {
+			finding0(doc)["suppression"] = map[string]any{"by": "fingerprint", "reason": "accepted", "expires": "2027-01-31", "source": ".ecoscan.yml:4"}
+		},
+		"suppressed by rule, no source": func(doc map[string]any) {
+			finding0(doc)["suppression"] = map[string]any{"by": "rule", "reason": "accepted", "expires": "2027-01-31"}
+		},
+		"baseline":          func(doc map[string]any) { doc["baseline"] = map[string]any{"file": "old.json", "known": 3} },
+		"baseline, 0 known": func(doc map[string]any) { doc["baseline"] = map[string]any{"file": "old.json", "known": 0} },
+		"warnings": func(doc map[string]any) {
+			doc["warnings"] = []any{map[string]any{"scope": ".ecoscan.yml:7", "message": "expired"}}
+		},
+		"no warnings":           func(doc map[string]any) { doc["warnings"] = []any{} },
 		"added top-level field": func(doc map[string]any) { doc["summary"] = map[string]any{"high": 1} },
 		"added finding field":   func(doc map[string]any) { finding0(doc)["cwe"] = "CWE-347" },
 		"added check field":     func(doc map[string]any) { first(doc, "checks")["count"] = 3 },
@@ -227,6 +239,28 @@ func TestInvalidVariants(t *testing.T) {
 		{"line 0", setLocation(map[string]any{"file": "src/index.ts", "line": 0}), "at '/findings/0/location/line'"},
 		{"column 0", setLocation(map[string]any{"file": "src/index.ts", "line": 12, "column": 0}), "at '/findings/0/location/column'"},
 		{"line not an integer", setLocation(map[string]any{"file": "src/index.ts", "line": 1.5}), "at '/findings/0/location/line'"},
+
+		// Suppressions, baseline and warnings.
+		{"suppression without reason", func(d map[string]any) {
+			finding0(d)["suppression"] = map[string]any{"by": "rule", "expires": "2027-01-31"}
+		}, "at '/findings/0/suppression': missing property 'reason'"},
+		{"suppression with empty reason", func(d map[string]any) {
+			finding0(d)["suppression"] = map[string]any{"by": "rule", "reason": "", "expires": "2027-01-31"}
+		}, "at '/findings/0/suppression/reason'"},
+		{"suppression without expiry", func(d map[string]any) {
+			finding0(d)["suppression"] = map[string]any{"by": "rule", "reason": "r"}
+		}, "at '/findings/0/suppression': missing property 'expires'"},
+		{"suppression expiring on no date", func(d map[string]any) {
+			finding0(d)["suppression"] = map[string]any{"by": "rule", "reason": "r", "expires": "2027-02-30"}
+		}, "at '/findings/0/suppression/expires'"},
+		{"suppression by path", func(d map[string]any) {
+			finding0(d)["suppression"] = map[string]any{"by": "path", "reason": "r", "expires": "2027-01-31"}
+		}, "at '/findings/0/suppression/by'"},
+		{"suppression as true", func(d map[string]any) { finding0(d)["suppression"] = true }, "at '/findings/0/suppression'"},
+		{"baseline without file", func(d map[string]any) { d["baseline"] = map[string]any{"known": 3} }, "at '/baseline': missing property 'file'"},
+		{"baseline with negative count", func(d map[string]any) { d["baseline"] = map[string]any{"file": "a.json", "known": -1} }, "at '/baseline/known'"},
+		{"warnings as a string", func(d map[string]any) { d["warnings"] = "expired" }, "at '/warnings'"},
+		{"warning without message", func(d map[string]any) { d["warnings"] = []any{map[string]any{"scope": "x"}} }, "at '/warnings/0': missing property 'message'"},
 
 		// The checks and errors.
 		{"status ok", func(d map[string]any) { first(d, "checks")["status"] = "ok" }, "at '/checks/0/status'"},
