@@ -14,7 +14,7 @@ while IFS= read -r line; do
   corpus="$pkg/testdata/fuzz/$target"
   before=$(ls "$corpus" 2>/dev/null | wc -l)
   log=$(mktemp)
-  if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" 2>&1 | tee "$log"; then
+  if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" -fuzzminimizetime=5s "$pkg" 2>&1 | tee "$log"; then
     after=$(ls "$corpus" 2>/dev/null | wc -l)
     # Go's fuzzer can end a run with "context deadline exceeded" when the
     # time runs out while it is minimising a new input: no crasher was
