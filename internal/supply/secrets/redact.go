@@ -13,11 +13,11 @@ import (
 // shownPrefix is how many characters of a secret a finding shows at most.
 const shownPrefix = 4
 
-// shown is how a finding shows a secret: its first characters and its
+// Shown is how a finding shows a secret: its first characters and its
 // length, as "ATAT… (192 chars)". It shows at most 4 characters, and no more
 // than a quarter of the secret, so that a short password is not mostly
 // printed; characters that are not printable show as "?".
-func shown(secret string) string {
+func Shown(secret string) string {
 	n := utf8.RuneCountInString(secret)
 	k := min(shownPrefix, n/4)
 	var b strings.Builder

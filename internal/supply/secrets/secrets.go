@@ -229,7 +229,7 @@ func (b *rulebook) finding(path string, l leak, lines []int) finding.Finding {
 			fmt.Sprintf("%s is a kind of file that holds secrets (%s matches its name).", path, origin),
 			"file: "+path, "found by: "+origin)
 	} else {
-		s := shown(l.secret)
+		s := Shown(l.secret)
 		loc := finding.Source(path, l.line, l.column)
 		evidence := []string{"secret: " + s, "found by: " + origin}
 		if len(lines) > 1 {

@@ -230,8 +230,8 @@ func TestShown(t *testing.T) {
 		"\x00\x01\x02\x03ABCDEFGHIJKL": "????… (16 chars)",
 		"éééééééé":                     "éé… (8 chars)",
 	} {
-		if got := shown(secret); got != want {
-			t.Errorf("shown(%q) = %q, want %q", secret, got, want)
+		if got := Shown(secret); got != want {
+			t.Errorf("Shown(%q) = %q, want %q", secret, got, want)
 		}
 	}
 }

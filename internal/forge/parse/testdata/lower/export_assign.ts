@@ -1,0 +1,3 @@
+function handler() {}
+export = handler;
+export as namespace Lib;

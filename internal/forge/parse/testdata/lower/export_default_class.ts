@@ -1,0 +1,1 @@
+@Injectable() export default class Controller { run() {} }

@@ -1,0 +1,1 @@
+export default async function handler(event) { return event; }

@@ -1,0 +1,2 @@
+const resolver = new Resolver();
+export default resolver.getDefinitions();

@@ -1,0 +1,2 @@
+<!-- legacy html comment
+x();

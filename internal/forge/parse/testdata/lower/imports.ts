@@ -1,0 +1,15 @@
+import 'side-effect';
+import d from "./default";
+import * as ns from '@forge/api';
+import api, { route, storage as store } from '@forge/api';
+import d2, * as ns2 from 'm2';
+import { default as def, "quoted-name" as q } from 'm3';
+import type { Type } from './types';
+import type Def from './types';
+import { type OnlyType, value } from './mixed';
+import data from './data.json' with { type: 'json' };
+import legacy = require('legacy');
+import type legacyType = require('legacy-types');
+import Alias = Outer.Inner.Name;
+const dyn = await import('./dynamic');
+const lazy = () => import(`./pages/${name}`);
