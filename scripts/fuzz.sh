@@ -6,16 +6,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-10s}
 status=0
+# files in a corpus directory; 0 when it does not exist yet (a target with
+# no committed seeds in testdata/fuzz).
+corpus_size() {
+  if [ -d "$1" ]; then ls "$1" | wc -l; else echo 0; fi
+}
 while IFS= read -r line; do
   file=${line%%:*}
   target=$(sed -E 's/.*func (Fuzz[A-Za-z0-9_]*).*/\1/' <<<"$line")
   pkg=./$(dirname "$file")
   echo "fuzz $pkg $target for $fuzztime"
   corpus="$pkg/testdata/fuzz/$target"
-  before=$(ls "$corpus" 2>/dev/null | wc -l)
+  before=$(corpus_size "$corpus")
   log=$(mktemp)
   if ! go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" -fuzzminimizetime=5s "$pkg" 2>&1 | tee "$log"; then
-    after=$(ls "$corpus" 2>/dev/null | wc -l)
+    after=$(corpus_size "$corpus")
     # Go's fuzzer can end a run with "context deadline exceeded" when the
     # time runs out while it is minimising a new input: no crasher was
     # found then (a crasher is always written to the corpus directory).
