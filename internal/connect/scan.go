@@ -169,7 +169,7 @@ func (s *scanner) scanHosts(ctx context.Context, descriptorURL string, endpoints
 	}
 	return hostscan.Scan(ctx, hostscan.Targets(urls), hostscan.Config{
 		HTTP:   s.client,
-		TLS:    tlsprobe.Config{Timeout: s.client.Config().Timeout, RootCAs: s.client.Config().RootCAs},
+		TLS:    tlsprobe.Config{Timeout: s.client.Config().Timeout, RootCAs: s.client.Config().RootCAs, Control: s.client.Config().Control},
 		Domain: s.opts.Domain,
 	})
 }

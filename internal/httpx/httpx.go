@@ -41,6 +41,12 @@ type Config struct {
 	UserAgent    string        // default "ecoscan"
 	// RootCAs, when set, replaces the system roots (which honour SSL_CERT_FILE).
 	RootCAs *x509.CertPool
+	// Control, when set, vets every connection's address before it is made
+	// (egress.Guard: the service's refusal of private and metadata
+	// addresses, checked at connect time so DNS rebinding cannot get round
+	// it). With Control set no proxy is used: a proxy would hide the
+	// address from it.
+	Control func(network, address string, c syscall.RawConn) error
 }
 
 // Defaults fills the zero fields of c.
@@ -99,11 +105,16 @@ func New(cfg Config) *Client {
 	for _, s := range tls.InsecureCipherSuites() {
 		suites = append(suites, s.ID)
 	}
+	proxy := http.ProxyFromEnvironment
+	if cfg.Control != nil {
+		proxy = nil
+	}
 	transport := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
+		Proxy: proxy,
 		DialContext: (&net.Dialer{
 			Timeout:   cfg.Timeout,
 			KeepAlive: 30 * time.Second,
+			Control:   cfg.Control,
 		}).DialContext,
 		TLSClientConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS10, // scan old-TLS apps too: the transport checks flag them

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ecoscan/ecoscan/internal/httpx"
+	"github.com/ecoscan/ecoscan/internal/service/egress"
 )
 
 // kind is how a test server speaks.
@@ -575,5 +577,27 @@ func TestTLS(t *testing.T) {
 				t.Errorf("%d over %s, want 404 over %s", resp.Status, resp.Proto, c.wantProto)
 			}
 		})
+	}
+}
+
+// TestControl: the service's egress guard vets every connection, including
+// a redirect's, and no proxy gets round it.
+func TestControl(t *testing.T) {
+	u, cfg := serve(t, plain, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "ok")
+	}))
+	t.Setenv("HTTP_PROXY", "http://192.0.2.1:3128") // a proxy would hide the address from the guard
+	blocked := cfg
+	blocked.Control = egress.Guard(nil)
+	resp, err := get(t, client(t, blocked), u)
+	var be *egress.BlockedError
+	if !errors.As(err, &be) {
+		t.Fatalf("loopback without an allow-list: %v, %v; want the egress refusal", resp, err)
+	}
+	allowed := cfg
+	allowed.Control = egress.Guard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	resp, err = get(t, client(t, allowed), u)
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("loopback allowed: %v, %v", resp, err)
 	}
 }

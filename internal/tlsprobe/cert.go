@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 )
 
@@ -114,7 +115,7 @@ func (p *prober) readChain(ctx context.Context, ps []Protocol) ([]*x509.Certific
 func (p *prober) readChainTLS(ctx context.Context) ([]*x509.Certificate, Version, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	d := tls.Dialer{Config: &tls.Config{
+	d := tls.Dialer{NetDialer: &net.Dialer{Control: p.control}, Config: &tls.Config{
 		InsecureSkipVerify: true, // the chain is verified in assess, against Config.RootCAs
 		ServerName:         p.sni,
 		MinVersion:         tls.VersionTLS10,

@@ -139,7 +139,7 @@ func (p *prober) send(ctx context.Context, h hello, wantChain bool) (answer, err
 func (p *prober) exchange(ctx context.Context, msg []byte, wantChain bool) (answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	var d net.Dialer
+	d := net.Dialer{Control: p.control}
 	conn, err := d.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return answer{}, fmt.Errorf("connect to %s: %w", p.addr, err)

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -109,6 +110,9 @@ type Config struct {
 	// Concurrency bounds the handshakes of one host in flight at once.
 	// Zero means 4.
 	Concurrency int
+	// Control, when set, vets each connection's address before it is made
+	// (egress.Guard in the service).
+	Control func(network, address string, c syscall.RawConn) error
 }
 
 // Result is everything a probe learned about one host:port.
@@ -140,6 +144,7 @@ func (r *Result) Protocol(v Version) (Protocol, bool) {
 
 // prober holds what every connection of one probe shares.
 type prober struct {
+	control func(network, address string, c syscall.RawConn) error // vets addresses before dialing
 	addr    string
 	name    string // checked against the certificate
 	sni     string // sent in server_name; empty for IP addresses
@@ -165,7 +170,7 @@ func Probe(ctx context.Context, host string, port int, cfg Config) (*Result, err
 	if cfg.Now.IsZero() {
 		cfg.Now = start
 	}
-	p := &prober{addr: net.JoinHostPort(host, strconv.Itoa(port)), name: cfg.ServerName, timeout: cfg.Timeout}
+	p := &prober{addr: net.JoinHostPort(host, strconv.Itoa(port)), name: cfg.ServerName, timeout: cfg.Timeout, control: cfg.Control}
 	if p.name == "" {
 		p.name = host
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ecoscan/ecoscan/internal/finding"
+	"github.com/ecoscan/ecoscan/internal/service/egress"
 )
 
 // probe runs Probe against a loopback port with the test CA trusted.
@@ -602,4 +605,26 @@ func TestRows(t *testing.T) {
 			t.Errorf("%s: rows %+v", tc.name, rows)
 		}
 	}
+}
+
+// TestControl: with the service's egress guard, no connection of the probe
+// reaches a refused address: every protocol is an error of the host, never a
+// "not supported" that would read as a pass.
+func TestControl(t *testing.T) {
+	t.Parallel()
+	port := goServer(t, &tls.Config{Certificates: []tls.Certificate{leaf(t, leafOpts{})}})
+	r := probe(t, port, Config{Control: egress.Guard(nil)})
+	if r.Certificate != nil {
+		t.Errorf("a certificate was read past the guard: %+v", r.Certificate)
+	}
+	for _, p := range r.Protocols {
+		if p.State == Supported {
+			t.Errorf("%v supported past the guard", p.Version)
+		}
+	}
+	if len(r.Errors) == 0 || !strings.Contains(fmt.Sprint(r.Errors), "egress refused") {
+		t.Errorf("errors %v, want the egress refusal", r.Errors)
+	}
+	allowed := probe(t, port, Config{Control: egress.Guard([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})})
+	wantStates(t, allowed, TLS12, TLS13)
 }
