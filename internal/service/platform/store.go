@@ -128,10 +128,13 @@ type Store interface {
 	StartScan(ctx context.Context, s Scope, scan int64, at time.Time) error
 	// FailScan ends a scan that could not run; tickets are left alone.
 	FailScan(ctx context.Context, s Scope, scan int64, state ScanState, at time.Time, reason string) error
-	// OpenTicketsTx and FinishScanTx run inside the transaction of InTx, so
+	// TicketsOfAppTx and FinishScanTx run inside the transaction of InTx, so
 	// that reading the app's tickets, writing the results and completing
 	// the job are one atomic step.
 	InTx(ctx context.Context, s Scope, fn func(tx *sql.Tx) error) error
+	// CreateScanTx creates a scan inside InTx, so that the scan and the
+	// job that runs it are inserted together.
+	CreateScanTx(ctx context.Context, tx *sql.Tx, sc Scan) (Scan, error)
 	TicketsOfAppTx(ctx context.Context, tx *sql.Tx, app int64) ([]Ticket, error)
 	FinishScanTx(ctx context.Context, tx *sql.Tx, r ScanResult) error
 

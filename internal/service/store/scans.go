@@ -31,6 +31,26 @@ func scanScan(row interface{ Scan(...any) error }, extra ...any) (platform.Scan,
 // scan's organization is the app's. Unset, State is queued and QueuedAt
 // now.
 func (s *Store) CreateScan(ctx context.Context, sc platform.Scope, scan platform.Scan) (platform.Scan, error) {
+	var created platform.Scan
+	err := s.write(ctx, sc, func(tx *sql.Tx) error {
+		var err error
+		created, err = s.createScan(ctx, tx, sc, scan)
+		return err
+	})
+	return created, err
+}
+
+// CreateScanTx creates a scan inside InTx, so that the scan and the job
+// that runs it are inserted in one transaction.
+func (s *Store) CreateScanTx(ctx context.Context, tx *sql.Tx, scan platform.Scan) (platform.Scan, error) {
+	sc, err := s.txScope(tx)
+	if err != nil {
+		return platform.Scan{}, err
+	}
+	return s.createScan(ctx, tx, sc, scan)
+}
+
+func (s *Store) createScan(ctx context.Context, tx *sql.Tx, sc platform.Scope, scan platform.Scan) (platform.Scan, error) {
 	if scan.State == "" {
 		scan.State = platform.ScanQueued
 	}
@@ -43,16 +63,14 @@ func (s *Store) CreateScan(ctx context.Context, sc platform.Scope, scan platform
 	scan.QueuedAt = orNow(scan.QueuedAt).UTC().Truncate(time.Microsecond)
 	scan.StartedAt = utcPtr(scan.StartedAt)
 	scan.FinishedAt, scan.Error, scan.Counts, scan.Report = nil, "", nil, nil
-	err := s.write(ctx, sc, func(tx *sql.Tx) error {
-		var a args
-		q := `SELECT org_id FROM apps WHERE id = ` + a.add(scan.App) + ` AND deleted_at IS NULL AND ` + inScope("org_id", sc, &a)
-		if err := tx.QueryRowContext(ctx, q, a...).Scan(&scan.Org); err != nil {
-			return fmt.Errorf("app %d: %w", scan.App, mapErr(err))
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO scans (org_id, app_id, state, trigger, job_id, queued_at, started_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			scan.Org, scan.App, string(scan.State), scan.Trigger, scan.Job, s.ts(scan.QueuedAt), s.tsOrNull(scan.StartedAt)).Scan(&scan.ID)
-	})
+	var a args
+	q := `SELECT org_id FROM apps WHERE id = ` + a.add(scan.App) + ` AND deleted_at IS NULL AND ` + inScope("org_id", sc, &a)
+	if err := tx.QueryRowContext(ctx, q, a...).Scan(&scan.Org); err != nil {
+		return platform.Scan{}, fmt.Errorf("create scan of app %d: %w", scan.App, mapErr(err))
+	}
+	err := tx.QueryRowContext(ctx, `INSERT INTO scans (org_id, app_id, state, trigger, job_id, queued_at, started_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		scan.Org, scan.App, string(scan.State), scan.Trigger, scan.Job, s.ts(scan.QueuedAt), s.tsOrNull(scan.StartedAt)).Scan(&scan.ID)
 	if err != nil {
 		return platform.Scan{}, fmt.Errorf("create scan of app %d: %w", scan.App, mapErr(err))
 	}

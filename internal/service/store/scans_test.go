@@ -273,3 +273,46 @@ func TestTxMethodsNeedInTx(t *testing.T) {
 	wantErr(t, "TicketsOfAppTx outside InTx", err, platform.ErrInvalid)
 	wantErr(t, "FinishScanTx outside InTx", s.FinishScanTx(ctx, tx, platform.ScanResult{}), platform.ErrInvalid)
 }
+
+// TestCreateScanTx: a scan created inside a transaction goes with it: it
+// is there after a commit, gone after a rollback, and an app of another
+// organization is not found through the transaction's scope.
+func TestCreateScanTx(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		tn := newTenant(t, s, "acme")
+		other := newTenant(t, s, "other")
+		sc := platform.OrgScope(tn.org.ID)
+		var kept platform.Scan
+		check(t, s.InTx(ctx, sc, func(tx *sql.Tx) error {
+			var err error
+			kept, err = s.CreateScanTx(ctx, tx, platform.Scan{App: tn.connect.ID, Trigger: "schedule"})
+			return err
+		}))
+		if got, err := s.Scan(ctx, sc, kept.ID); err != nil || got.State != platform.ScanQueued || got.Org != tn.org.ID {
+			t.Errorf("committed scan: %+v, %v", got, err)
+		}
+		boom := errors.New("job insert failed")
+		var dropped platform.Scan
+		err := s.InTx(ctx, sc, func(tx *sql.Tx) error {
+			var err error
+			if dropped, err = s.CreateScanTx(ctx, tx, platform.Scan{App: tn.connect.ID, Trigger: "manual"}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx: %v", err)
+		}
+		if _, err := s.Scan(ctx, sc, dropped.ID); !errors.Is(err, platform.ErrNotFound) {
+			t.Errorf("rolled-back scan: %v, want ErrNotFound", err)
+		}
+		err = s.InTx(ctx, sc, func(tx *sql.Tx) error {
+			_, err := s.CreateScanTx(ctx, tx, platform.Scan{App: other.connect.ID, Trigger: "manual"})
+			return err
+		})
+		if !errors.Is(err, platform.ErrNotFound) {
+			t.Errorf("scan of another org's app: %v, want ErrNotFound", err)
+		}
+	})
+}
