@@ -95,7 +95,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	pf.BoolVarP(&c.quiet, "quiet", "q", false, "no progress or diagnostics on stderr")
 	pf.StringVar(&c.config, "config", "", "suppressions file (default: "+suppress.ConfigFile+" at the root of the scanned directory: deps <dir>, forge <dir>, connect --source <dir>); see docs/config.md")
 	pf.StringVar(&c.baseline, "baseline", "", "an earlier report of ecoscan --format json: leave out the findings it has, report only what is new")
-	root.AddCommand(newConnect(c), newForge(c), newHost(c), newDeps(c), newUpdate(c), newVersion(stdout))
+	root.AddCommand(newConnect(c), newForge(c), newHost(c), newDeps(c), newUpdate(c), newVersion(stdout),
+		newServe(stdout, stderr), newBackup(stdout), newKeys(stdout, stderr), newAdmin(stdout))
 	return root
 }
 

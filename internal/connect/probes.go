@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/ecoscan/ecoscan/internal/connect/descriptor"
@@ -147,8 +148,14 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// forgedInstallKey is the self-made RSA key of forged signed installs, made
+// once per process: generating a 2048-bit key took most of a scan's CPU
+// time in the service, and the key needs only to be one Atlassian never
+// signed with (each scan still sends its own made-up kid).
+var forgedInstallKey = sync.OnceValues(token.NewRSAKey)
+
 func newForger(baseURL string, opts Options, now func() time.Time) (*forger, error) {
-	key, err := token.NewRSAKey()
+	key, err := forgedInstallKey()
 	if err != nil {
 		return nil, fmt.Errorf("make the RSA key of forged installs: %w", err)
 	}
