@@ -5,16 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
 	"net/netip"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,13 +20,10 @@ import (
 
 	"github.com/ecoscan/ecoscan/internal/connect/token"
 	"github.com/ecoscan/ecoscan/internal/service/keyring"
+	"github.com/ecoscan/ecoscan/internal/service/pgtest"
 	"github.com/ecoscan/ecoscan/internal/service/platform"
 	"github.com/ecoscan/ecoscan/internal/service/store"
 )
-
-// envPostgres names the superuser URL of the PostgreSQL the tests may use
-// (scripts/pg.sh start prints one).
-const envPostgres = "ECOSCAN_TEST_POSTGRES"
 
 // loopback lets scans and deliveries reach the tests' servers.
 var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
@@ -47,57 +40,9 @@ func sqliteURL(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "e.db")
 }
 
-// postgresURL creates a database owned by a new ordinary role (no
-// superuser, no BYPASSRLS, so the store's row-level security binds it),
-// drops both when the test ends, and returns the role's URL of the
-// database. Without a server the test is skipped, or fails under CI.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	admin := os.Getenv(envPostgres)
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set under CI: start PostgreSQL with scripts/pg.sh start", envPostgres)
-		}
-		t.Skipf("%s is not set: no PostgreSQL to test on (scripts/pg.sh start)", envPostgres)
-	}
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	name := "ecoscan_jobs_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	for _, q := range []string{
-		`CREATE ROLE ` + name + ` LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '` + name + `'`,
-		`CREATE DATABASE ` + name + ` OWNER ` + name,
-	} {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		for _, q := range []string{`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`, `DROP ROLE IF EXISTS ` + name} {
-			if _, err := db.ExecContext(context.Background(), q); err != nil {
-				t.Errorf("%s: %v", q, err)
-			}
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.UserPassword(name, name)
-	u.Path = "/" + name
-	return u.String()
-}
+// postgresURL is a fresh PostgreSQL database of an ordinary role, or a
+// skip (a failure under CI): see package pgtest.
+func postgresURL(t testing.TB) string { return pgtest.URL(t) }
 
 // openStore opens the store at dbURL, with River's tables, closed when the
 // test ends.

@@ -18,12 +18,6 @@ import (
 	"github.com/ecoscan/ecoscan/internal/service/platform"
 )
 
-// The PostgreSQL tests need a server: ECOSCAN_TEST_POSTGRES names a
-// superuser URL (scripts/pg.sh start prints one). Each test creates its own
-// database, owned by a role of its own without superuser or BYPASSRLS, and
-// the store connects as that role, so row-level security binds it.
-const envPostgres = "ECOSCAN_TEST_POSTGRES"
-
 // t0 is the tests' clock: a fixed instant with microseconds, as stored.
 var t0 = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
 
