@@ -269,31 +269,33 @@ func TestCancelRunningScan(t *testing.T) {
 // the retention period, and keeps the others.
 func TestRetention(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	st := openStore(t, sqliteURL(t))
-	keys := newKeys(t)
-	tn := newTenant(t, st, keys, "vendor")
-	now := time.Date(2027, 5, 1, 12, 0, 0, 0, time.UTC)
-	old := tn.connectApp(t, "deleted 61 days ago", "https://127.0.0.1:1/d.json", "", "", "")
-	recent := tn.connectApp(t, "deleted 10 days ago", "https://127.0.0.1:1/d.json", "", "", "")
-	kept := tn.connectApp(t, "live", "https://127.0.0.1:1/d.json", "", "", "")
-	for app, at := range map[int64]time.Time{old.ID: now.AddDate(0, 0, -61), recent.ID: now.AddDate(0, 0, -10)} {
-		if err := st.DeleteApp(ctx, tn.scope(), app, at); err != nil {
-			t.Fatal(err)
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := openStore(t, dbURL)
+		keys := newKeys(t)
+		tn := newTenant(t, st, keys, "vendor")
+		now := time.Date(2027, 5, 1, 12, 0, 0, 0, time.UTC)
+		old := tn.connectApp(t, "deleted 61 days ago", "https://127.0.0.1:1/d.json", "", "", "")
+		recent := tn.connectApp(t, "deleted 10 days ago", "https://127.0.0.1:1/d.json", "", "", "")
+		kept := tn.connectApp(t, "live", "https://127.0.0.1:1/d.json", "", "", "")
+		for app, at := range map[int64]time.Time{old.ID: now.AddDate(0, 0, -61), recent.ID: now.AddDate(0, 0, -10)} {
+			if err := st.DeleteApp(ctx, tn.scope(), app, at); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	q := newQueue(t, Config{Store: st, Keys: keys, Workers: 1, Now: func() time.Time { return now }})
-	start(t, q) // the purge runs when the queue starts
+		q := newQueue(t, Config{Store: st, Keys: keys, Workers: 1, Now: func() time.Time { return now }})
+		start(t, q) // the purge runs when the queue starts
 
-	eventually(t, 30*time.Second, "the old app is purged", func() bool {
-		_, err := st.App(ctx, tn.scope(), old.ID)
-		return errors.Is(err, platform.ErrNotFound)
-	})
-	for _, id := range []int64{recent.ID, kept.ID} {
-		if _, err := st.App(ctx, tn.scope(), id); err != nil {
-			t.Errorf("app %d: %v, want it kept", id, err)
+		eventually(t, 30*time.Second, "the old app is purged", func() bool {
+			_, err := st.App(ctx, tn.scope(), old.ID)
+			return errors.Is(err, platform.ErrNotFound)
+		})
+		for _, id := range []int64{recent.ID, kept.ID} {
+			if _, err := st.App(ctx, tn.scope(), id); err != nil {
+				t.Errorf("app %d: %v, want it kept", id, err)
+			}
 		}
-	}
+	})
 }
 
 // TestShutdownRunsScanAgain: a queue stopped while a scan runs past the

@@ -221,24 +221,26 @@ func jobAttempts(t testing.TB, q *Queue, id int64) int {
 // reached, and the scan fails at once saying why.
 func TestEgressRefusal(t *testing.T) {
 	t.Parallel()
-	st := openStore(t, sqliteURL(t))
-	keys := newKeys(t)
-	fixture := startApp(t, connecttest.Config{})
-	tn := newTenant(t, st, keys, "vendor")
-	app := tn.connectApp(t, "app", fixture.DescriptorURL, "", "", "")
-	q := newQueue(t, Config{Store: st, Keys: keys, RootCAs: fixture.Pool, Workers: 1})
-	start(t, q)
+	forEachDB(t, func(t *testing.T, dbURL string) {
+		st := openStore(t, dbURL)
+		keys := newKeys(t)
+		fixture := startApp(t, connecttest.Config{})
+		tn := newTenant(t, st, keys, "vendor")
+		app := tn.connectApp(t, "app", fixture.DescriptorURL, "", "", "")
+		q := newQueue(t, Config{Store: st, Keys: keys, RootCAs: fixture.Pool, Workers: 1})
+		start(t, q)
 
-	sc := scanDone(t, q, st, tn.scope(), app.ID)
-	if sc.State != platform.ScanFailed || !strings.Contains(sc.Error, "egress refused") {
-		t.Fatalf("scan: %s %q, want failed by the egress guard", sc.State, sc.Error)
-	}
-	if n := fixture.Requests(); n != 0 {
-		t.Errorf("the app was sent %d requests", n)
-	}
-	if attempts := jobAttempts(t, q, sc.Job); attempts != 1 {
-		t.Errorf("an egress refusal was tried %d times", attempts)
-	}
+		sc := scanDone(t, q, st, tn.scope(), app.ID)
+		if sc.State != platform.ScanFailed || !strings.Contains(sc.Error, "egress refused") {
+			t.Fatalf("scan: %s %q, want failed by the egress guard", sc.State, sc.Error)
+		}
+		if n := fixture.Requests(); n != 0 {
+			t.Errorf("the app was sent %d requests", n)
+		}
+		if attempts := jobAttempts(t, q, sc.Job); attempts != 1 {
+			t.Errorf("an egress refusal was tried %d times", attempts)
+		}
+	})
 }
 
 // TestUnreachableIsRetriedThenFails: a descriptor that cannot be reached
