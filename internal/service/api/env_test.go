@@ -87,8 +87,14 @@ var testResolver = fakeResolver{
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
+	return newEnvOn(t, "sqlite:"+filepath.Join(t.TempDir(), "api.db"), opts...)
+}
+
+// newEnvOn is newEnv on the database of dbURL (pgtest.URL for PostgreSQL).
+func newEnvOn(t testing.TB, dbURL string, opts ...envOption) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "api.db"), store.Options{})
+	st, err := store.Open(ctx, dbURL, store.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecoscan/ecoscan/internal/service/pgtest"
 	"github.com/ecoscan/ecoscan/internal/service/platform"
 )
 
@@ -89,7 +90,11 @@ func validBody(t *testing.T, rt route) req {
 // the strongest member of one organization: every one answers 404, and
 // nothing of the other organization changes.
 func TestCrossTenant(t *testing.T) {
-	e := newEnv(t)
+	t.Run("sqlite", func(t *testing.T) { crossTenant(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) { crossTenant(t, newEnvOn(t, pgtest.URL(t))) })
+}
+
+func crossTenant(t *testing.T, e *env) {
 	a := e.fixture("a")
 	b := e.fixture("b")
 	before := snapshot(t, e, b)
