@@ -199,6 +199,21 @@ func bootstrap(t *testing.T, env []string, args ...string) string {
 	return string(m[1])
 }
 
+// adminToken makes a new API token for an existing user with
+// `ecoscan admin token`.
+func adminToken(t *testing.T, db, email string) string {
+	t.Helper()
+	out, err := exec.Command(binary, "admin", "token", "--database", db, "--email", email).CombinedOutput()
+	if err != nil {
+		t.Fatalf("admin token: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`\(shown once\): (eco_[A-Za-z0-9_-]+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no token in %s", out)
+	}
+	return string(m[1])
+}
+
 type idBody struct {
 	ID int64 `json:"id"`
 }
@@ -303,25 +318,31 @@ func TestServeEndToEnd(t *testing.T) {
 	if code := s.call(t, platformToken, "POST", "/v1/orgs", map[string]string{"name": "Acme", "admin_email": "dev@acme.example"}, &org); code != 201 {
 		t.Fatalf("create org: %d", code)
 	}
-	// The vendor's own token: the platform user cannot make tokens for
-	// others, so the vendor's admin would sign in; here the platform token
-	// acts for the organization and a second organization proves isolation.
 	var other idBody
 	s.call(t, platformToken, "POST", "/v1/orgs", map[string]string{"name": "Other", "admin_email": "dev@other.example"}, &other)
+	// The operator onboards each vendor's admin: a dashboard password and a
+	// first API token; the vendor does the rest.
+	vendorToken := adminToken(t, db, "dev@acme.example")
+	otherToken := adminToken(t, db, "dev@other.example")
+	pw := exec.Command(binary, "admin", "password", "--database", db, "--email", "dev@acme.example")
+	pw.Stdin = strings.NewReader("a long vendor password\n")
+	if out, err := pw.CombinedOutput(); err != nil {
+		t.Fatalf("admin password: %v\n%s", err, out)
+	}
 
 	var connectApp, forgeApp idBody
-	if code := s.call(t, platformToken, "POST", fmt.Sprintf("/v1/orgs/%d/apps", org.ID), map[string]string{
+	if code := s.call(t, vendorToken, "POST", fmt.Sprintf("/v1/orgs/%d/apps", org.ID), map[string]string{
 		"name": "Acme for Jira", "descriptor_url": app.DescriptorURL,
 		"shared_secret": app.SharedSecret, "client_key": app.ClientKey,
 	}, &connectApp); code != 201 {
 		t.Fatalf("register the Connect app: %d", code)
 	}
-	if code := s.call(t, platformToken, "POST", fmt.Sprintf("/v1/orgs/%d/apps", org.ID), map[string]string{
+	if code := s.call(t, vendorToken, "POST", fmt.Sprintf("/v1/orgs/%d/apps", org.ID), map[string]string{
 		"name": "Acme Forge", "kind": "forge",
 	}, &forgeApp); code != 201 {
 		t.Fatalf("register the Forge app: %d", code)
 	}
-	if code := s.call(t, platformToken, "PUT", fmt.Sprintf("/v1/orgs/%d/apps/%d/archive", org.ID, forgeApp.ID), forgeArchive(t), nil); code != 200 && code != 204 {
+	if code := s.call(t, vendorToken, "PUT", fmt.Sprintf("/v1/orgs/%d/apps/%d/archive", org.ID, forgeApp.ID), forgeArchive(t), nil); code != 200 && code != 204 {
 		t.Fatalf("upload the Forge archive: %d", code)
 	}
 
@@ -331,7 +352,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// On demand, both kinds.
 	for _, a := range []int64{connectApp.ID, forgeApp.ID} {
 		var sc scanBody
-		if code := s.call(t, platformToken, "POST", fmt.Sprintf("/v1/orgs/%d/apps/%d/scans", org.ID, a), nil, &sc); code != 202 {
+		if code := s.call(t, vendorToken, "POST", fmt.Sprintf("/v1/orgs/%d/apps/%d/scans", org.ID, a), nil, &sc); code != 202 {
 			t.Fatalf("scan app %d: %d", a, code)
 		}
 		s.waitScans(t, platformToken, org.ID, a, "manual scan", func(ss []scanBody) bool {
@@ -371,16 +392,22 @@ func TestServeEndToEnd(t *testing.T) {
 	// A ticket through its states, and the record of it.
 	tk := tickets.Items[0]
 	path := fmt.Sprintf("/v1/orgs/%d/tickets/%d/transitions", org.ID, tk.ID)
-	for _, step := range []struct{ to, due string }{
-		{"needs-security-review", ""}, {"extension-requested", ""}, {"needs-patch", time.Now().AddDate(0, 6, 0).Format("2006-01-02")},
+	// The vendor asks for review, then for an extension; only the platform
+	// role grants it.
+	for _, step := range []struct{ token, to, due string }{
+		{vendorToken, "needs-security-review", ""}, {vendorToken, "extension-requested", ""},
+		{platformToken, "needs-patch", time.Now().AddDate(0, 6, 0).Format("2006-01-02")},
 	} {
 		body := map[string]string{"to": step.to, "reason": "step to " + step.to}
 		if step.due != "" {
 			body["due"] = step.due
 		}
-		if code := s.call(t, platformToken, "POST", path, body, nil); code != 200 {
+		if code := s.call(t, step.token, "POST", path, body, nil); code != 200 {
 			t.Fatalf("transition to %s: %d", step.to, code)
 		}
+	}
+	if code := s.call(t, vendorToken, "POST", path, map[string]string{"to": "accepted-risk", "reason": "we think it is fine"}, nil); code != 403 {
+		t.Errorf("a vendor accepting a risk: %d, want 403", code)
 	}
 	var detail struct {
 		State  string `json:"state"`
@@ -393,9 +420,14 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("ticket after three moves: %+v", detail)
 	}
 
-	// Isolation: the other organization's path to this ticket is 404.
-	if code := s.call(t, platformToken, "GET", fmt.Sprintf("/v1/orgs/%d/tickets/%d", other.ID, tk.ID), nil, nil); code != 404 {
-		t.Errorf("ticket through another org's path: %d, want 404", code)
+	// Isolation: the other vendor sees none of it, by any path.
+	for _, p := range []string{
+		fmt.Sprintf("/v1/orgs/%d/tickets/%d", org.ID, tk.ID), fmt.Sprintf("/v1/orgs/%d/tickets/%d", other.ID, tk.ID),
+		fmt.Sprintf("/v1/orgs/%d/apps/%d", org.ID, connectApp.ID), fmt.Sprintf("/v1/orgs/%d/apps/%d", other.ID, connectApp.ID),
+	} {
+		if code := s.call(t, otherToken, "GET", p, nil, nil); code != 404 {
+			t.Errorf("another vendor GET %s: %d, want 404", p, code)
+		}
 	}
 
 	// Metrics.
@@ -433,7 +465,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{app.SharedSecret, platformToken} {
+	for _, secret := range []string{app.SharedSecret, platformToken, vendorToken} {
 		if bytes.Contains(raw, []byte(secret)) || strings.Contains(s.stderr.String(), secret) {
 			t.Errorf("a secret is stored or logged in clear text")
 		}

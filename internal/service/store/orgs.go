@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -101,6 +102,28 @@ func (s *Store) CreateUser(ctx context.Context, u platform.User) (platform.User,
 		return platform.User{}, fmt.Errorf("create user %q: %w", u.Email, mapErr(err))
 	}
 	return u, nil
+}
+
+// SetPassword replaces a user's password hash (an argon2id PHC string from
+// auth.HashPassword; the store never sees a password).
+func (s *Store) SetPassword(ctx context.Context, user int64, hash string) error {
+	if !strings.HasPrefix(hash, "$argon2id$") {
+		return fmt.Errorf("set password of user %d: not an argon2id hash: %w", user, platform.ErrInvalid)
+	}
+	err := s.write(ctx, platform.AllScope(), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, user)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, platform.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", user, mapErr(err))
+	}
+	return nil
 }
 
 const userColumns = `id, email, name, platform, password_hash, created_at`

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -97,6 +98,26 @@ func TestMemberships(t *testing.T) {
 		wantErr(t, "remove again", s.RemoveMember(ctx, sc, acme.ID, bob.ID), platform.ErrNotFound)
 		if got := must[[]platform.Membership](t)(s.MembershipsOf(ctx, bob.ID)); len(got) != 0 {
 			t.Errorf("bob still a member: %+v", got)
+		}
+	})
+}
+
+// TestSetPassword: a user's hash is replaced; an unknown user is
+// ErrNotFound and a value that is not an argon2id hash is refused.
+func TestSetPassword(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		u := must[platform.User](t)(s.CreateUser(ctx, platform.User{Email: "dev@acme.example"}))
+		const hash = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5"
+		check(t, s.SetPassword(ctx, u.ID, hash))
+		if got := must[platform.User](t)(s.User(ctx, u.ID)); got.PasswordHash != hash {
+			t.Errorf("hash %q, want %q", got.PasswordHash, hash)
+		}
+		if err := s.SetPassword(ctx, u.ID+1000, hash); !errors.Is(err, platform.ErrNotFound) {
+			t.Errorf("unknown user: %v, want ErrNotFound", err)
+		}
+		if err := s.SetPassword(ctx, u.ID, "correct horse battery"); !errors.Is(err, platform.ErrInvalid) {
+			t.Errorf("a clear-text password: %v, want ErrInvalid", err)
 		}
 	})
 }
