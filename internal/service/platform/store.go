@@ -90,7 +90,7 @@ type Store interface {
 	User(ctx context.Context, id int64) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	SetPassword(ctx context.Context, user int64, hash string) error // an argon2id hash
-	SetMember(ctx context.Context, s Scope, m Membership) error // adds or changes the role
+	SetMember(ctx context.Context, s Scope, m Membership) error     // adds or changes the role
 	RemoveMember(ctx context.Context, s Scope, org, user int64) error
 	Members(ctx context.Context, s Scope, org int64) ([]Membership, error)
 	MembershipsOf(ctx context.Context, user int64) ([]Membership, error)
