@@ -113,6 +113,18 @@ type Advisory struct {
 	Fixed   string   `json:"fixed,omitempty"`
 }
 
+// String is the advisory in one line for people: "GHSA-x (CVE-y), fixed in 1.2.3".
+func (a Advisory) String() string {
+	text := a.ID
+	if len(a.Aliases) > 0 {
+		text += " (" + strings.Join(a.Aliases, ", ") + ")"
+	}
+	if a.Fixed != "" {
+		text += ", fixed in " + a.Fixed
+	}
+	return text
+}
+
 // Location is where a finding is: exactly one of an endpoint (URL and Method),
 // a host (Host and Port) or a source position (File, Line, Column; the path
 // relative to the scanned directory, lines and columns counted from 1).

@@ -275,14 +275,7 @@ func newHTMLFinding(f finding.Finding) htmlFinding {
 		h.Package = clean(strings.Join(nonEmpty(pkg.Ecosystem, pkg.Name, pkg.Version), " "))
 	}
 	if adv := f.Advisory; adv != nil {
-		text := adv.ID
-		if len(adv.Aliases) > 0 {
-			text += " (" + strings.Join(adv.Aliases, ", ") + ")"
-		}
-		if adv.Fixed != "" {
-			text += ", fixed in " + adv.Fixed
-		}
-		h.Advisory = clean(text)
+		h.Advisory = clean(adv.String())
 	}
 	if s := f.Suppression; s != nil {
 		h.Suppression = &finding.Suppression{By: clean(s.By), Reason: cleanText(s.Reason), Expires: clean(s.Expires), Source: clean(s.Source)}

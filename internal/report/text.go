@@ -214,14 +214,7 @@ func (p *textPrinter) finding(f finding.Finding) {
 		p.field("package", strings.Join(nonEmpty(pkg.Ecosystem, pkg.Name, pkg.Version), " "))
 	}
 	if adv := f.Advisory; adv != nil {
-		text := adv.ID
-		if len(adv.Aliases) > 0 {
-			text += " (" + strings.Join(adv.Aliases, ", ") + ")"
-		}
-		if adv.Fixed != "" {
-			text += ", fixed in " + adv.Fixed
-		}
-		p.field("advisory", text)
+		p.field("advisory", adv.String())
 	}
 	p.field("remediation", f.Remediation)
 	p.field("due", f.Due)

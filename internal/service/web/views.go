@@ -50,14 +50,7 @@ func newFindingView(f finding.Finding) findingView {
 		v.Package = clean(strings.TrimSpace(p.Ecosystem + " " + p.Name + " " + p.Version))
 	}
 	if a := f.Advisory; a != nil {
-		text := a.ID
-		if len(a.Aliases) > 0 {
-			text += " (" + strings.Join(a.Aliases, ", ") + ")"
-		}
-		if a.Fixed != "" {
-			text += ", fixed in " + a.Fixed
-		}
-		v.Advisory = clean(text)
+		v.Advisory = clean(a.String())
 	}
 	if s := f.Suppression; s != nil {
 		v.Suppressed = clean(s.Reason + " (until " + s.Expires + ")")
